@@ -1,0 +1,2 @@
+/** Placeholder until the Temporal dev server is wired in (issue 3). */
+export default function globalTeardown(): void {}
