@@ -1,2 +1,7 @@
-/** Placeholder until the Temporal dev server is wired in (issue 3). */
-export default function globalTeardown(): void {}
+import { rmSync } from 'node:fs';
+
+/** Stops the run's Temporal dev server and removes its workflow bundle. */
+export default async function globalTeardown(): Promise<void> {
+  await globalThis.__temporalDevServer?.stop();
+  if (process.env.CLERK_SYNC_TEST_BUNDLE) rmSync(process.env.CLERK_SYNC_TEST_BUNDLE, { force: true });
+}

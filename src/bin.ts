@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logger';
+
+/** Positive integer option parser that answers with a usage error instead of a stack trace. */
+function portOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number');
+  return n;
+}
+
+/** Runs a sub-command; a configuration error is one readable message and exit code 2, never a stack trace. */
+function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`clerk-sync: ${err.message}\n`);
+        process.exit(2);
+      }
+      throw err;
+    }
+  };
+}
+
+const program = new Command('clerk-sync')
+  .description('Keeps Salesforce in step with Clerk: signed Clerk webhooks become durable Temporal workflows.')
+  .showHelpAfterError();
+
+program
+  .command('api')
+  .description('run the HTTP API (POST /webhooks/clerk, /healthz, /readyz, /metrics) against TEMPORAL_ADDRESS')
+  .action(
+    action(async () => {
+      const config = loadConfig();
+      const logger = createLogger(config.logLevel);
+      const { startApi } = await import('./api/main');
+      const api = await startApi(config, logger);
+      const stop = () => void api.close().then(() => process.exit(0));
+      process.once('SIGINT', stop).once('SIGTERM', stop);
+    }),
+  );
+
+program
+  .command('worker')
+  .description('run a worker that executes the sync workflows and activities (start more to scale out)')
+  .action(
+    action(async () => {
+      const config = loadConfig();
+      const { runWorker } = await import('./worker');
+      await runWorker(config, createLogger(config.logLevel));
+    }),
+  );
+
+program
+  .command('temporal-setup')
+  .description('register the custom search attributes in TEMPORAL_NAMESPACE (idempotent; the worker also does it)')
+  .action(
+    action(async () => {
+      const config = loadConfig();
+      const logger = createLogger(config.logLevel);
+      const { Connection } = await import('@temporalio/client');
+      const { connectionOptions, ensureSearchAttributes } = await import('./temporal');
+      const connection = await Connection.connect(connectionOptions(config.temporal));
+      try {
+        const added = await ensureSearchAttributes(connection, config.temporal.namespace, logger);
+        process.stdout.write(added.length ? `registered: ${added.join(', ')}\n` : 'search attributes already registered\n');
+      } finally {
+        await connection.close();
+      }
+    }),
+  );
+
+program
+  .command('dev')
+  .description('local mode (npm start): Temporal dev server with its Web UI, the sandbox, the worker and the API')
+  .option('--port <port>', 'API port (default PORT or 3000)', portOption)
+  .option('--temporal-port <port>', 'Temporal gRPC port', portOption, 7233)
+  .option('--ui-port <port>', 'Temporal Web UI port', portOption, 8233)
+  .option('--sandbox-port <port>', 'sandbox port', portOption, 4010)
+  .action(
+    action(async (opts: { port?: number; temporalPort: number; uiPort: number; sandboxPort: number }) => {
+      const { runDev } = await import('./local/dev');
+      await runDev(opts);
+    }),
+  );
+
+program
+  .command('sandbox')
+  .description('run the local Salesforce/Clerk/Resend/Slack sandbox alone and print the environment that points at it')
+  .option('--port <port>', 'port to listen on', portOption, 4010)
+  .option('--seed <file>', 'Clerk seed data (JSON)')
+  .option('--strict', 'Salesforce custom fields exist only once `salesforce setup` created them')
+  .action(
+    action(async (opts: { port: number; seed?: string; strict?: boolean }) => {
+      const { runSandboxCommand } = await import('./cli/sandbox');
+      await runSandboxCommand(opts);
+    }),
+  );
+
+program
+  .command('send-sample')
+  .description('sign a sample Clerk event with the configured secret and POST it to the local API')
+  .argument('[type]', 'event type of the sample', 'user.created')
+  .option('--url <url>', 'webhook endpoint', undefined)
+  .action(
+    action(async (type: string, opts: { url?: string }) => {
+      const { sendSample } = await import('./local/send-sample');
+      await sendSample(type, opts);
+    }),
+  );
+
+program.parseAsync().catch((err: unknown) => {
+  process.stderr.write(`clerk-sync: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
