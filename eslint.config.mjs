@@ -26,7 +26,7 @@ export default tseslint.config(
   {
     files: ['src/workflows/**/*.ts', 'src/shared/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code must be deterministic: no Node built-ins.' })),

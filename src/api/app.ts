@@ -3,7 +3,7 @@ import type { Connection } from '@temporalio/client';
 import Koa from 'koa';
 import type { Logger } from '../logger';
 import type { Starter } from '../starter';
-import { errorHandler, HttpError } from './errors';
+import { errorHandler } from './errors';
 import { healthRoutes } from './health';
 import type { Metrics } from './metrics';
 import { webhookRoutes } from './webhook';
@@ -28,8 +28,5 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorHandler(deps.logger));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
-  app.use((ctx) => {
-    throw new HttpError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}`);
-  });
   return app;
 }

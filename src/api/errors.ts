@@ -43,11 +43,14 @@ export function toHttpError(err: unknown): HttpError {
   return new HttpError(500, 'internal_error', 'Internal error');
 }
 
-/** Outermost middleware: every failure becomes a JSON answer; only unexpected ones are logged as errors. */
+/** Outermost middleware: every failure (and an unmatched route) becomes a JSON answer; only unexpected ones are logged as errors. */
 export function errorHandler(logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new HttpError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}`);
+      }
     } catch (err) {
       const answer = toHttpError(err);
       ctx.status = answer.status;

@@ -26,7 +26,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     logger,
     metrics: createMetrics(),
   });
-  const server = createServer(app.callback());
+  const handle = app.callback();
+  const server = createServer((req, res) => void handle(req, res));
   // Svix waits 15 s; no request should hold a socket much longer than that.
   server.requestTimeout = 20_000;
   server.headersTimeout = 20_000;

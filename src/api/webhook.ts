@@ -5,7 +5,7 @@ import { Webhook, WebhookVerificationError } from 'svix';
 import type { Logger } from '../logger';
 import { routeEvent } from '../shared/events';
 import type { Starter } from '../starter';
-import { HttpError } from './errors';
+import { HttpError, toHttpError } from './errors';
 import type { Metrics } from './metrics';
 
 /** Svix's own limit is far below this; a larger body is not a Clerk event. */
@@ -101,8 +101,7 @@ export function webhookRoutes(
       ctx.status = result.status === 'started' ? 202 : 200;
       ctx.body = { status: result.status, workflowId: result.workflowId };
     } catch (err) {
-      const outcome = err instanceof HttpError ? err.code : 'unavailable';
-      metrics.webhookRequests.inc({ outcome });
+      metrics.webhookRequests.inc({ outcome: toHttpError(err).code });
       throw err;
     }
   });

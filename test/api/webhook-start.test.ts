@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadFixture } from '../../src/local/fixtures';
-import { ROUTES } from '../../src/shared/events';
+import type { ROUTES } from '../../src/shared/events';
 import {
   ClerkEventType,
   ClerkMessageId,

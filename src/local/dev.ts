@@ -1,0 +1,115 @@
+import { join } from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig, readEnv } from '../config';
+import { createLogger } from '../logger';
+import { createSandbox, type Sandbox } from '../sandbox/server';
+import { startApi } from '../api/main';
+import { createWorker, installRuntimeLogger } from '../worker';
+import { startDevServer, type DevServer } from './temporal-server';
+import { dataDir, localSigningSecret } from './state';
+
+/** The sandbox fills in exactly the services that have no credentials of their own. */
+function sandboxOverrides(env: Record<string, string | undefined>, sandbox: Sandbox): Record<string, string> {
+  const s = sandbox.env;
+  const out: Record<string, string> = {};
+  if (!env.SALESFORCE_CLIENT_ID && !env.SALESFORCE_ACCESS_TOKEN) {
+    Object.assign(out, {
+      SALESFORCE_LOGIN_URL: s.SALESFORCE_LOGIN_URL,
+      SALESFORCE_CLIENT_ID: s.SALESFORCE_CLIENT_ID,
+      SALESFORCE_CLIENT_SECRET: s.SALESFORCE_CLIENT_SECRET,
+    });
+  }
+  if (!env.CLERK_SECRET_KEY) Object.assign(out, { CLERK_API_URL: s.CLERK_API_URL, CLERK_SECRET_KEY: s.CLERK_SECRET_KEY });
+  if (!env.RESEND_API_KEY) {
+    Object.assign(out, {
+      RESEND_BASE_URL: s.RESEND_BASE_URL,
+      RESEND_API_KEY: s.RESEND_API_KEY,
+      WELCOME_EMAIL_FROM: env.WELCOME_EMAIL_FROM ?? 'clerk-sync sandbox <welcome@example.com>',
+    });
+  }
+  if (!env.SLACK_WEBHOOK_URL) out.SLACK_WEBHOOK_URL = s.SLACK_WEBHOOK_URL;
+  return out;
+}
+
+const needsSandbox = (env: Record<string, string | undefined>) =>
+  !(env.SALESFORCE_CLIENT_ID || env.SALESFORCE_ACCESS_TOKEN) || !env.CLERK_SECRET_KEY || !env.RESEND_API_KEY || !env.SLACK_WEBHOOK_URL;
+
+/**
+ * `npm start`: a Temporal dev server with its Web UI (state in .data/), the sandbox for every service without
+ * credentials, the worker and the API, in one process. Ctrl-C stops everything.
+ */
+export async function runDev(opts: { port?: number; temporalPort: number; uiPort: number; sandboxPort: number }): Promise<void> {
+  const baseEnv = readEnv();
+  const logger = createLogger(baseEnv.LOG_LEVEL ?? 'info');
+  installRuntimeLogger(logger);
+  const lines: string[] = [];
+
+  let secret = baseEnv.CLERK_WEBHOOK_SIGNING_SECRET ?? baseEnv.CLERK_WEBHOOK_SECRET;
+  if (!secret) {
+    const local = localSigningSecret();
+    secret = local.secret;
+    lines.push(`Signing secret (${local.generated ? 'generated' : 'kept'} in .data/local.json): ${secret}`);
+  }
+  const apiPort = opts.port ?? Number(baseEnv.PORT ?? 3000);
+
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err: unknown) => logger.warn({ err }, 'stop failed'));
+  };
+  try {
+    let sandbox: Sandbox | undefined;
+    if (needsSandbox(baseEnv)) {
+      sandbox = await createSandbox({
+        port: opts.sandboxPort,
+        webhook: { url: `http://localhost:${apiPort}/webhooks/clerk`, secret: secret.split(/[\s,]+/)[0]! },
+      });
+      const s = sandbox;
+      stops.push(() => s.close());
+    }
+
+    let server: DevServer | undefined;
+    if (!baseEnv.TEMPORAL_ADDRESS) {
+      server = await startDevServer({
+        port: opts.temporalPort,
+        uiPort: opts.uiPort,
+        dbFilename: join(dataDir(), 'temporal.db'),
+        logger,
+      });
+      const s = server;
+      stops.push(() => s.stop());
+    }
+
+    const config = loadConfig({
+      ...baseEnv,
+      ...(sandbox ? sandboxOverrides(baseEnv, sandbox) : {}),
+      CLERK_WEBHOOK_SIGNING_SECRET: secret,
+      PORT: String(apiPort),
+      TEMPORAL_ADDRESS: server?.address ?? baseEnv.TEMPORAL_ADDRESS,
+    });
+
+    const api = await startApi(config, logger);
+    stops.push(() => api.close());
+    const connection = await NativeConnection.connect({ address: config.temporal.address, apiKey: config.temporal.apiKey });
+    stops.push(() => connection.close());
+    const worker = await createWorker({ config, connection });
+
+    const out = [
+      '',
+      'clerk-sync is running (Ctrl-C stops everything)',
+      `  API:            ${api.url}  (POST /webhooks/clerk, GET /healthz /readyz /metrics)`,
+      `  Temporal:       ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
+      server?.uiUrl ? `  Temporal UI:    ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows` : undefined,
+      sandbox ? `  Sandbox:        ${sandbox.url}  (Salesforce, Clerk, Resend and Slack records)` : undefined,
+      ...lines.map((l) => `  ${l}`),
+      '',
+      'Send a signed sample event from another terminal:',
+      '  npm run send-sample              (user.created; or: npm run send-sample -- organization.created)',
+      '',
+    ].filter((l): l is string => l !== undefined);
+    process.stdout.write(`${out.join('\n')}\n`);
+
+    await worker.run(); // resolves after Ctrl-C: the SDK runtime shuts the worker down on SIGINT/SIGTERM
+  } finally {
+    await stopAll();
+  }
+}
