@@ -1,7 +1,10 @@
 import { Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import { createEmailActivities, createSlackActivities, createSyncActivities } from './activities';
+import { createClients, type Clients } from './clients';
 import { requireFor, type Config } from './config';
 import type { Logger } from './logger';
+import { emailTaskQueue, NOTIFICATION_RATES, slackTaskQueue } from './shared/task-queues';
 import { connectionOptions, ensureSearchAttributes } from './temporal';
 
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
@@ -24,21 +27,56 @@ export function installRuntimeLogger(logger: Logger): void {
 /** Where the worker finds its workflows: compiled JS in production, TypeScript sources in tests. */
 export const WORKFLOWS_PATH = require.resolve('./workflows');
 
-/** Builds (does not run) the sync worker on the configured task queue. */
-export async function createWorker(options: {
+/** What the workers need besides a Temporal connection. */
+export interface WorkerDeps {
   config: Config;
   connection: NativeConnection;
-  activities?: object;
+  clients: Clients;
+  /** A prebuilt bundle (tests, benchmarks); otherwise the workflows are bundled at start-up. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-}): Promise<Worker> {
-  const { config, connection } = options;
-  return Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: options.activities ?? {},
-  });
+}
+
+/**
+ * The three workers of one process: the sync (workflows, Salesforce and Clerk activities) on the main task queue,
+ * and the welcome email and Slack notice on their own queues, rate-limited by the server across all workers.
+ */
+export async function createWorkers({ config, connection, clients, workflowBundle }: WorkerDeps): Promise<Worker[]> {
+  const { namespace, taskQueue } = config.temporal;
+  const email = config.email ? { from: config.email.from, subject: config.email.subject } : undefined;
+  return Promise.all([
+    Worker.create({
+      connection,
+      namespace,
+      taskQueue,
+      ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+      activities: createSyncActivities(clients),
+    }),
+    Worker.create({
+      connection,
+      namespace,
+      taskQueue: emailTaskQueue(taskQueue),
+      activities: createEmailActivities(clients, email),
+      maxTaskQueueActivitiesPerSecond: NOTIFICATION_RATES.email,
+    }),
+    Worker.create({
+      connection,
+      namespace,
+      taskQueue: slackTaskQueue(taskQueue),
+      activities: createSlackActivities(clients),
+      maxTaskQueueActivitiesPerSecond: NOTIFICATION_RATES.slack,
+    }),
+  ]);
+}
+
+/** Runs workers together until shutdown (SIGINT/SIGTERM); if one fails, the others are shut down too. */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  const runs = workers.map((w) =>
+    w.run().catch((err: unknown) => {
+      for (const other of workers) if (other !== w && other.getState() === 'RUNNING') other.shutdown();
+      throw err;
+    }),
+  );
+  await Promise.all(runs);
 }
 
 /** `clerk-sync worker`: registers search attributes, then polls until SIGINT/SIGTERM. */
@@ -53,9 +91,9 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
   }
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
   try {
-    const worker = await createWorker({ config, connection });
+    const workers = await createWorkers({ config, connection, clients: createClients(config, logger) });
     logger.info({ taskQueue: config.temporal.taskQueue, temporal: config.temporal.address }, 'worker polling');
-    await worker.run(); // the SDK shuts down gracefully on SIGINT/SIGTERM
+    await runWorkers(workers); // the SDK runtime shuts workers down gracefully on SIGINT/SIGTERM
   } finally {
     await connection.close();
   }

@@ -4,7 +4,8 @@ import { loadConfig, readEnv } from '../config';
 import { createLogger } from '../logger';
 import { createSandbox, type Sandbox } from '../sandbox/server';
 import { startApi } from '../api/main';
-import { createWorker, installRuntimeLogger } from '../worker';
+import { createClients } from '../clients';
+import { createWorkers, installRuntimeLogger, runWorkers } from '../worker';
 import { startDevServer, type DevServer } from './temporal-server';
 import { dataDir, localSigningSecret } from './state';
 
@@ -91,7 +92,7 @@ export async function runDev(opts: { port?: number; temporalPort: number; uiPort
     stops.push(() => api.close());
     const connection = await NativeConnection.connect({ address: config.temporal.address, apiKey: config.temporal.apiKey });
     stops.push(() => connection.close());
-    const worker = await createWorker({ config, connection });
+    const workers = await createWorkers({ config, connection, clients: createClients(config, logger) });
 
     const out = [
       '',
@@ -108,7 +109,7 @@ export async function runDev(opts: { port?: number; temporalPort: number; uiPort
     ].filter((l): l is string => l !== undefined);
     process.stdout.write(`${out.join('\n')}\n`);
 
-    await worker.run(); // resolves after Ctrl-C: the SDK runtime shuts the worker down on SIGINT/SIGTERM
+    await runWorkers(workers); // resolves after Ctrl-C: the SDK runtime shuts workers down on SIGINT/SIGTERM
   } finally {
     await stopAll();
   }

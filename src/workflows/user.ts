@@ -1,20 +1,49 @@
+import { ClerkDeleted, ClerkUser } from '../shared/clerk';
 import type { ClerkEvent } from '../shared/events';
-import { requireRecordId } from './input';
+import { contactFromUser } from '../shared/mapping';
+import { displayName, notify, parseData } from './input';
+import { clerk, email, salesforce } from './proxies';
 
-/** user.created: Contact, memberships, welcome email, Slack notice. */
-export async function onboardUser(event: ClerkEvent): Promise<void> {
-  requireRecordId(event);
-  await Promise.resolve();
+/** What `onboardUser` did, as the Temporal UI shows it. */
+export interface OnboardResult {
+  contact: 'created' | 'updated' | 'stale';
+  memberships: number;
+  welcomeEmail: 'sent' | 'not this run' | 'no address';
 }
 
-/** user.updated: the Contact's fields, unless a newer event already landed. */
-export async function syncUser(event: ClerkEvent): Promise<void> {
-  requireRecordId(event);
-  await Promise.resolve();
+/**
+ * user.created: the Contact; the memberships Clerk already has for the user (an invitation can be accepted
+ * before this webhook lands), each with its Account; the welcome email, once ever; a Slack notice.
+ */
+export async function onboardUser(event: ClerkEvent): Promise<OnboardResult> {
+  const user = parseData(ClerkUser, event);
+  const contact = contactFromUser(user);
+  const found = await clerk.listUserMemberships({ userId: user.id });
+  const memberships = found === 'skipped' ? [] : found;
+  const synced = await salesforce.upsertContact({
+    contact,
+    version: user.updated_at,
+    memberships,
+    welcomeEmailClaim: contact.Email ? event.svixId : undefined,
+  });
+  let welcomeEmail: OnboardResult['welcomeEmail'] = contact.Email ? 'not this run' : 'no address';
+  if (synced.welcomeEmailClaimed && contact.Email) {
+    await email().sendWelcomeEmail({ userId: user.id, to: contact.Email, firstName: contact.FirstName });
+    welcomeEmail = 'sent';
+  }
+  await notify(`New sign-up: ${displayName(user, user.id)} (${user.id})`);
+  return { contact: synced.contact, memberships: synced.memberships.length, welcomeEmail };
 }
 
-/** user.deleted: Contact kept as Deleted, its memberships removed. */
-export async function markUserDeleted(event: ClerkEvent): Promise<void> {
-  requireRecordId(event);
-  await Promise.resolve();
+/** user.updated: the Contact's fields, unless Salesforce already holds a newer version of the user. */
+export async function syncUser(event: ClerkEvent): Promise<{ contact: 'created' | 'updated' | 'stale' }> {
+  const user = parseData(ClerkUser, event);
+  const synced = await salesforce.upsertContact({ contact: contactFromUser(user), version: user.updated_at });
+  return { contact: synced.contact };
+}
+
+/** user.deleted: the Contact kept as Deleted, without Account; its memberships removed. Final for the user. */
+export async function markUserDeleted(event: ClerkEvent): Promise<{ membershipsRemoved: number }> {
+  const { id } = parseData(ClerkDeleted, event);
+  return salesforce.markContactDeleted({ userId: id });
 }

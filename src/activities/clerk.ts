@@ -1,0 +1,66 @@
+import type { ClerkClient } from '@clerk/backend';
+import { ApplicationFailure } from '@temporalio/common';
+import { ClerkMembership } from '../shared/clerk';
+import { membershipSyncFrom, type MembershipSync } from '../shared/mapping';
+import { classified, classifyClerk } from './errors';
+
+/** Clerk allows up to 500 per page; memberships per user are few. */
+const PAGE = 100;
+
+const isNotFound = (err: unknown) => (err as { status?: unknown })?.status === 404;
+
+function toSync(raw: unknown): MembershipSync {
+  const parsed = ClerkMembership.safeParse(raw);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({
+      type: 'ClerkRejected',
+      message: `Clerk answered a membership without ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+      nonRetryable: true,
+    });
+  }
+  return membershipSyncFrom(parsed.data);
+}
+
+/** Clerk Backend API look-ups; `'skipped'` when no CLERK_SECRET_KEY is configured. */
+export function clerkActivities(clerk: ClerkClient | undefined) {
+  return classified(classifyClerk, {
+    /** user.created: the user's current memberships (a user can join through an invitation before the webhook lands). */
+    async listUserMemberships(input: { userId: string }): Promise<MembershipSync[] | 'skipped'> {
+      if (!clerk) return 'skipped';
+      const found: MembershipSync[] = [];
+      for (let offset = 0; ; offset += PAGE) {
+        let page;
+        try {
+          page = await clerk.users.getOrganizationMembershipList({ userId: input.userId, limit: PAGE, offset });
+        } catch (err) {
+          if (isNotFound(err)) return found; // deleted since: its user.deleted will follow
+          throw err;
+        }
+        found.push(...page.data.map((m) => toSync(m.raw)));
+        if (page.data.length < PAGE || found.length >= page.totalCount) return found;
+      }
+    },
+
+    /**
+     * organizationMembership.created / .updated: whether Clerk still has the membership. A membership deleted since
+     * must not come back when its older events arrive late (a deletion is final).
+     */
+    async membershipExists(input: { organizationId: string; userId: string; membershipId: string }): Promise<boolean | 'skipped'> {
+      if (!clerk) return 'skipped';
+      try {
+        const page = await clerk.organizations.getOrganizationMembershipList({
+          organizationId: input.organizationId,
+          userId: [input.userId],
+          limit: PAGE,
+        });
+        return page.data.some((m) => m.id === input.membershipId);
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
+    },
+  });
+}
+
+/** The Clerk activities' interface, for `proxyActivities`. */
+export type ClerkActivities = ReturnType<typeof clerkActivities>;

@@ -1,0 +1,325 @@
+import type { Connection } from 'jsforce';
+import type { AccountFields, ContactFields, MembershipSync } from '../shared/mapping';
+import { classified, classifySalesforce } from './errors';
+import { CompositePlan, firstRecord, soql } from './salesforce-composite';
+
+// SPEC.md's Salesforce outcomes. Every write is idempotent (External IDs, guarded updates), so a retry, a
+// redelivery or a replay lands on the same records; every event costs one composite call where it can.
+
+/** Gives an authenticated jsforce connection; the session is shared by all activities of a worker. */
+export interface SalesforceSession {
+  connection(): Promise<Connection>;
+  readonly apiVersion: string;
+}
+
+/** How a guarded upsert ended: `stale` means Salesforce already held a newer version and nothing changed. */
+export type UpsertOutcome = 'created' | 'updated' | 'stale';
+
+/** What `upsertContact` did. */
+export interface ContactSyncResult {
+  contact: UpsertOutcome;
+  /** True when the welcome email belongs to this delivery (claimed on the Contact now or by an earlier attempt). */
+  welcomeEmailClaimed: boolean;
+  memberships: { membershipId: string; outcome: UpsertOutcome | 'skipped' }[];
+}
+
+/** Memberships per composite request: 25 subrequests, 5 per membership beside the Contact's own. */
+const MEMBERSHIPS_FIRST_REQUEST = 3;
+const MEMBERSHIPS_NEXT_REQUESTS = 4;
+
+type Versioned = Record<string, unknown>;
+
+/** Create if absent; else update only when the stored version is older (three subrequests). */
+function guardedUpsert(
+  plan: CompositePlan,
+  ref: string,
+  type: string,
+  external: { field: string; value: string },
+  fields: Versioned,
+  version: number | null,
+  onCreate: Versioned,
+): void {
+  plan.create(`${ref}Create`, type, { ...fields, ...onCreate, [external.field]: external.value, Clerk_Updated_At__c: version });
+  if (version === null) return;
+  plan.query(
+    `${ref}Older`,
+    `SELECT Id FROM ${type} WHERE ${external.field} = ${soql(external.value)} AND (Clerk_Updated_At__c = null OR Clerk_Updated_At__c < ${version})`,
+  );
+  const { [external.field]: _key, ...changes } = fields;
+  plan.update(`${ref}Update`, type, firstRecord(`${ref}Older`), { ...changes, Clerk_Updated_At__c: version });
+}
+
+function outcomeOf(result: { succeeded(ref: string): boolean }, ref: string): UpsertOutcome {
+  if (result.succeeded(`${ref}Create`)) return 'created';
+  return result.succeeded(`${ref}Update`) ? 'updated' : 'stale';
+}
+
+const activeContactQuery = (userId: string) =>
+  `SELECT Id FROM Contact WHERE Clerk_User_Id__c = ${soql(userId)} AND Clerk_Status__c != 'Deleted'`;
+
+/** The membership and its Account, both only while the Contact (`contactActive`) and the Account are not deleted. */
+function addMembership(plan: CompositePlan, i: number, sync: MembershipSync): void {
+  const { membership: m, account } = sync;
+  plan.create(`account${i}Create`, 'Account', {
+    ...account,
+    Clerk_Status__c: 'Active',
+    Clerk_Updated_At__c: sync.accountVersion,
+  });
+  plan.query(
+    `account${i}Active`,
+    `SELECT Id FROM Account WHERE Clerk_Organization_Id__c = ${soql(m.organizationId)} AND Clerk_Status__c != 'Deleted'`,
+  );
+  guardedUpsert(
+    plan,
+    `membership${i}`,
+    'Clerk_Membership__c',
+    { field: 'Clerk_Membership_Id__c', value: m.Clerk_Membership_Id__c },
+    { Role__c: m.Role__c },
+    sync.version,
+    { Contact__c: firstRecord('contactActive'), Account__c: firstRecord(`account${i}Active`) },
+  );
+}
+
+/** Sets the Contact's AccountId to the first membership's Account when it has none (two subrequests). */
+function addPrimaryAccount(plan: CompositePlan, userId: string): void {
+  plan.query(
+    'contactWithoutAccount',
+    `SELECT Id FROM Contact WHERE Clerk_User_Id__c = ${soql(userId)} AND AccountId = null AND Clerk_Status__c != 'Deleted'`,
+  );
+  plan.update('contactAccount', 'Contact', firstRecord('contactWithoutAccount'), { AccountId: firstRecord('account0Active') });
+}
+
+function chunk<T>(items: readonly T[], first: number, next: number): T[][] {
+  const chunks = [items.slice(0, first)];
+  for (let i = first; i < items.length; i += next) chunks.push(items.slice(i, i + next));
+  return chunks;
+}
+
+/** Salesforce activities over the worker's shared session; `welcomeEmail` is off when no email can be sent. */
+export function salesforceActivities(session: SalesforceSession, options: { welcomeEmail: boolean }) {
+  const newPlan = () => new CompositePlan(session.apiVersion);
+
+  return classified(classifySalesforce, {
+    /**
+     * user.created / user.updated: the Contact (guarded by Clerk's `updated_at`), the user's memberships, and for
+     * user.created the claim of the welcome email — one API call for up to three memberships.
+     */
+    async upsertContact(input: {
+      contact: ContactFields;
+      version: number;
+      memberships?: MembershipSync[];
+      /** The svix-id of the user.created delivery: the Contact remembers which delivery owns the welcome email. */
+      welcomeEmailClaim?: string;
+    }): Promise<ContactSyncResult> {
+      const conn = await session.connection();
+      const userId = input.contact.Clerk_User_Id__c;
+      const batches = chunk(input.memberships ?? [], MEMBERSHIPS_FIRST_REQUEST, MEMBERSHIPS_NEXT_REQUESTS);
+      const result: ContactSyncResult = { contact: 'stale', welcomeEmailClaimed: false, memberships: [] };
+      for (const [b, batch] of batches.entries()) {
+        const plan = newPlan();
+        if (b === 0) {
+          guardedUpsert(plan, 'contact', 'Contact', { field: 'Clerk_User_Id__c', value: userId }, { ...input.contact }, input.version, {
+            Clerk_Status__c: 'Active',
+          });
+          const claim = options.welcomeEmail ? input.welcomeEmailClaim : undefined;
+          if (claim) {
+            // The durable "never two": set once per Contact, it outlives Resend's 24 h keys and Temporal's retention.
+            // The same delivery may claim again (a retry after a crash), any other may not.
+            plan.query(
+              'welcomeClaimable',
+              `SELECT Id FROM Contact WHERE Clerk_User_Id__c = ${soql(userId)} AND Clerk_Status__c = 'Active' ` +
+                `AND (Clerk_Welcome_Email_Claim__c = null OR Clerk_Welcome_Email_Claim__c = ${soql(claim)})`,
+            );
+            plan.update('welcomeClaim', 'Contact', firstRecord('welcomeClaimable'), { Clerk_Welcome_Email_Claim__c: claim });
+          }
+        }
+        if (batch.length > 0) {
+          plan.query('contactActive', activeContactQuery(userId));
+          batch.forEach((sync, i) => addMembership(plan, i, sync));
+          addPrimaryAccount(plan, userId);
+        }
+        const res = await plan.send(conn);
+        if (b === 0) {
+          result.contact = outcomeOf(res, 'contact');
+          result.welcomeEmailClaimed = res.succeeded('welcomeClaim');
+        }
+        batch.forEach((sync, i) => {
+          const active = res.records(`account${i}Active`).length > 0 && res.records('contactActive').length > 0;
+          result.memberships.push({
+            membershipId: sync.membership.Clerk_Membership_Id__c,
+            outcome: active ? outcomeOf(res, `membership${i}`) : 'skipped',
+          });
+        });
+      }
+      return result;
+    },
+
+    /** organization.created / .updated: the Account, guarded by Clerk's `updated_at`; linked to `accountId` when given. */
+    async upsertAccount(input: { account: AccountFields; version: number; linkAccountId?: string }): Promise<UpsertOutcome> {
+      const conn = await session.connection();
+      const orgId = input.account.Clerk_Organization_Id__c;
+      const plan = newPlan();
+      if (input.linkAccountId) {
+        // POST /api/organizations made this organization for an existing Account: land on it, never on a second one.
+        plan.query(
+          'linkable',
+          `SELECT Id FROM Account WHERE Id = ${soql(input.linkAccountId)} AND (Clerk_Organization_Id__c = null OR Clerk_Organization_Id__c = ${soql(orgId)})`,
+        );
+        plan.update('link', 'Account', firstRecord('linkable'), { Clerk_Organization_Id__c: orgId, Clerk_Status__c: 'Active' });
+      }
+      guardedUpsert(plan, 'account', 'Account', { field: 'Clerk_Organization_Id__c', value: orgId }, { ...input.account }, input.version, {
+        Clerk_Status__c: 'Active',
+      });
+      return outcomeOf(await plan.send(conn), 'account');
+    },
+
+    /**
+     * organizationMembership.created / .updated: Contact and Account created from the payload if missing, the
+     * membership upserted (guarded), the Contact's AccountId set when it has none. One API call.
+     */
+    async upsertMembership(input: { contact: ContactFields; sync: MembershipSync }): Promise<UpsertOutcome | 'skipped'> {
+      const conn = await session.connection();
+      const plan = newPlan();
+      // Created without a version: the user's own events (which carry every field) always overwrite it.
+      plan.create('contactCreate', 'Contact', { ...input.contact, Clerk_Status__c: 'Active' });
+      plan.query('contactActive', activeContactQuery(input.contact.Clerk_User_Id__c));
+      addMembership(plan, 0, input.sync);
+      addPrimaryAccount(plan, input.contact.Clerk_User_Id__c);
+      const res = await plan.send(conn);
+      if (res.records('contactActive').length === 0 || res.records('account0Active').length === 0) return 'skipped';
+      return outcomeOf(res, 'membership0');
+    },
+
+    /** user.deleted: Contact kept as Deleted with no Account, its memberships removed; a deletion is final. */
+    async markContactDeleted(input: { userId: string }): Promise<{ membershipsRemoved: number }> {
+      const conn = await session.connection();
+      const plan = newPlan();
+      // Marked first, listed after: a membership event racing this one sees the Contact deleted and stops.
+      plan.create('tombstone', 'Contact', { Clerk_User_Id__c: input.userId, LastName: 'Unknown', Clerk_Status__c: 'Deleted' });
+      plan.query('contact', `SELECT Id FROM Contact WHERE Clerk_User_Id__c = ${soql(input.userId)}`);
+      plan.update('mark', 'Contact', firstRecord('contact'), { Clerk_Status__c: 'Deleted', AccountId: null });
+      plan.query('memberships', `SELECT Id FROM Clerk_Membership__c WHERE Contact__r.Clerk_User_Id__c = ${soql(input.userId)}`);
+      const res = await plan.send(conn);
+      const ids = res.records<{ Id: string }>('memberships').map((r) => r.Id);
+      await deleteRecords(conn, newPlan, ids);
+      return { membershipsRemoved: ids.length };
+    },
+
+    /** organization.deleted: Account kept as Deleted, its memberships removed, Contacts moved to another Account or none. */
+    async markAccountDeleted(input: { organizationId: string; slug?: string | null }): Promise<{
+      membershipsRemoved: number;
+      contactsMoved: number;
+    }> {
+      const conn = await session.connection();
+      const org = soql(input.organizationId);
+      const plan = newPlan()
+        .create('tombstone', 'Account', {
+          Clerk_Organization_Id__c: input.organizationId,
+          Name: input.slug || input.organizationId,
+          Clerk_Slug__c: input.slug ?? null,
+          Clerk_Status__c: 'Deleted',
+        })
+        .query('account', `SELECT Id FROM Account WHERE Clerk_Organization_Id__c = ${org}`)
+        .update('mark', 'Account', firstRecord('account'), { Clerk_Status__c: 'Deleted' })
+        .query('memberships', `SELECT Id FROM Clerk_Membership__c WHERE Account__r.Clerk_Organization_Id__c = ${org}`)
+        .query('contacts', `SELECT Id FROM Contact WHERE Account.Clerk_Organization_Id__c = ${org}`);
+      const res = await plan.send(conn);
+      const contacts = res.records<{ Id: string }>('contacts').map((r) => r.Id);
+      const moves = new Map<string, string | null>(contacts.map((id) => [id, null]));
+      if (contacts.length > 0) {
+        const others = await conn.query<{ Contact__c: string; Account__c: string }>(
+          `SELECT Contact__c, Account__c FROM Clerk_Membership__c WHERE Contact__c IN (${contacts.map(soql).join(', ')}) ` +
+            `AND Account__r.Clerk_Organization_Id__c != ${org} AND Account__r.Clerk_Status__c != 'Deleted' ORDER BY CreatedDate ASC`,
+        );
+        for (const r of others.records) if (moves.get(r.Contact__c) === null) moves.set(r.Contact__c, r.Account__c);
+      }
+      const ids = res.records<{ Id: string }>('memberships').map((r) => r.Id);
+      await deleteRecords(
+        conn,
+        newPlan,
+        ids,
+        [...moves].map(([Id, AccountId]) => ({ Id, AccountId })),
+      );
+      return { membershipsRemoved: ids.length, contactsMoved: moves.size };
+    },
+
+    /** Saga step of organizationMembership.deleted: removes the membership; false when it was already gone. */
+    async deleteMembership(input: { membershipId: string }): Promise<boolean> {
+      const conn = await session.connection();
+      const res = await newPlan()
+        .query('membership', `SELECT Id FROM Clerk_Membership__c WHERE Clerk_Membership_Id__c = ${soql(input.membershipId)}`)
+        .delete('remove', 'Clerk_Membership__c', firstRecord('membership'))
+        .send(conn);
+      return res.succeeded('remove');
+    },
+
+    /** Undo of `deleteMembership`: the membership as it was (same External ID, Contact, Account and role). */
+    async restoreMembership(input: { sync: MembershipSync }): Promise<void> {
+      const conn = await session.connection();
+      const plan = newPlan();
+      plan.query('contactActive', activeContactQuery(input.sync.membership.userId));
+      addMembership(plan, 0, input.sync);
+      await plan.send(conn);
+    },
+
+    /**
+     * Saga step of organizationMembership.deleted: a Contact whose AccountId is that organization's Account moves to
+     * another remaining membership's Account, or to none. Returns what it changed, for the undo.
+     */
+    async repointContactAccount(input: { userId: string; organizationId: string }): Promise<{
+      contactId: string;
+      previousAccountId: string;
+      accountId: string | null;
+    } | null> {
+      const conn = await session.connection();
+      const user = soql(input.userId);
+      const org = soql(input.organizationId);
+      const res = await newPlan()
+        .query('pointing', `SELECT Id, AccountId FROM Contact WHERE Clerk_User_Id__c = ${user} AND Account.Clerk_Organization_Id__c = ${org}`)
+        .query(
+          'other',
+          `SELECT Account__c FROM Clerk_Membership__c WHERE Contact__r.Clerk_User_Id__c = ${user} AND Account__r.Clerk_Organization_Id__c != ${org} ` +
+            `AND Account__r.Clerk_Status__c != 'Deleted' ORDER BY CreatedDate ASC LIMIT 1`,
+        )
+        .update('clear', 'Contact', firstRecord('pointing'), { AccountId: null })
+        .update('repoint', 'Contact', firstRecord('pointing'), { AccountId: firstRecord('other', 'Account__c') })
+        .send(conn);
+      const [pointing] = res.records<{ Id: string; AccountId: string }>('pointing');
+      if (!pointing) return null;
+      const [other] = res.records<{ Account__c: string }>('other');
+      return { contactId: pointing.Id, previousAccountId: pointing.AccountId, accountId: other?.Account__c ?? null };
+    },
+
+    /** Undo of `repointContactAccount`: puts the Contact's AccountId back. */
+    async setContactAccount(input: { contactId: string; accountId: string | null }): Promise<void> {
+      const conn = await session.connection();
+      await newPlan().update('set', 'Contact', input.contactId, { AccountId: input.accountId }).send(conn, { allOrNone: true });
+    },
+  });
+}
+
+/** Deletes records and applies Contact changes in as few calls as Collections allow (200 per subrequest, 25 per call). */
+async function deleteRecords(
+  conn: Connection,
+  newPlan: () => CompositePlan,
+  ids: readonly string[],
+  contactUpdates: readonly { Id: string; AccountId: string | null }[] = [],
+): Promise<void> {
+  const steps: ((plan: CompositePlan, ref: string) => void)[] = [];
+  for (let i = 0; i < contactUpdates.length; i += 200) {
+    const slice = contactUpdates.slice(i, i + 200);
+    steps.push((plan, ref) => plan.updateMany(ref, 'Contact', slice));
+  }
+  for (let i = 0; i < ids.length; i += 200) {
+    const slice = ids.slice(i, i + 200);
+    steps.push((plan, ref) => plan.deleteMany(ref, slice));
+  }
+  for (let i = 0; i < steps.length; i += 25) {
+    const plan = newPlan();
+    steps.slice(i, i + 25).forEach((step, j) => step(plan, `step${i + j}`));
+    await plan.send(conn, { allOrNone: true });
+  }
+}
+
+/** The Salesforce activities' interface, for `proxyActivities`. */
+export type SalesforceActivities = ReturnType<typeof salesforceActivities>;

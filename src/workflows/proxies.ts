@@ -1,0 +1,29 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { ClerkActivities, EmailActivities, SalesforceActivities, SlackActivities } from '../activities';
+import { emailTaskQueue, slackTaskQueue } from '../shared/task-queues';
+
+// Every activity proxy of the product. No `maximumAttempts`: only the classifiers (activities/errors.ts)
+// stop retries; transient failures are retried with backoff capped at five minutes.
+
+const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5m' } as const;
+
+/** Salesforce writes: one composite call each, so a minute covers a slow org. */
+export const salesforce = proxyActivities<SalesforceActivities>({ startToCloseTimeout: '1m', retry });
+
+/** Clerk Backend API look-ups; the SDK has no timeout of its own. */
+export const clerk = proxyActivities<ClerkActivities>({ startToCloseTimeout: '30s', retry });
+
+/** The welcome email, on its rate-limited queue. */
+export function email() {
+  return proxyActivities<EmailActivities>({ taskQueue: emailTaskQueue(workflowInfo().taskQueue), startToCloseTimeout: '30s', retry });
+}
+
+/** The Slack notice, on its rate-limited queue; given up after ten minutes so that it never holds a sync. */
+export function slack() {
+  return proxyActivities<SlackActivities>({
+    taskQueue: slackTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '15s',
+    scheduleToCloseTimeout: '10m',
+    retry,
+  });
+}
