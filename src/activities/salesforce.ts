@@ -243,14 +243,20 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       return { membershipsRemoved: ids.length, contactsMoved: moves.size };
     },
 
-    /** Saga step of organizationMembership.deleted: removes the membership; false when it was already gone. */
+    /** Saga step of organizationMembership.deleted: removes the membership by its External ID; false when already gone. */
     async deleteMembership(input: { membershipId: string }): Promise<boolean> {
       const conn = await session.connection();
-      const res = await newPlan()
-        .query('membership', `SELECT Id FROM Clerk_Membership__c WHERE Clerk_Membership_Id__c = ${soql(input.membershipId)}`)
-        .delete('remove', 'Clerk_Membership__c', firstRecord('membership'))
-        .send(conn);
-      return res.succeeded('remove');
+      try {
+        await conn.request({
+          method: 'DELETE',
+          url: `/sobjects/Clerk_Membership__c/Clerk_Membership_Id__c/${encodeURIComponent(input.membershipId)}`,
+        });
+        return true;
+      } catch (err) {
+        const code = (err as { errorCode?: unknown }).errorCode;
+        if (code === 'NOT_FOUND' || code === 'ENTITY_IS_DELETED') return false;
+        throw err;
+      }
     },
 
     /** Undo of `deleteMembership`: the membership as it was (same External ID, Contact, Account and role). */

@@ -1,7 +1,8 @@
-import { ApplicationFailure, log } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ApplicationFailure, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { ClerkEvent } from '../shared/events';
-import { slack } from './proxies';
+import { postNotice } from './notice';
 
 /**
  * Validates an event's `data` at the workflow's edge. A payload the product cannot use fails the run at once,
@@ -18,12 +19,21 @@ export function parseData<T>(schema: z.ZodType<T>, event: ClerkEvent): T {
   });
 }
 
-/** Posts a Slack notice; a Slack failure is logged and never fails the sync. */
+/**
+ * Hands a Slack notice to a workflow of its own that outlives this one: Slack's rate limit (one message a second)
+ * then never holds a sync open, and a Slack failure never fails it. One notice per delivery, even across re-runs.
+ */
 export async function notify(text: string): Promise<void> {
+  const { workflowId } = workflowInfo();
   try {
-    await slack().postSlackNotice({ text });
+    await startChild(postNotice, {
+      args: [{ text }],
+      workflowId: `${workflowId}/slack-notice`,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `Slack notice for ${workflowId}`,
+    });
   } catch (err) {
-    log.warn('Slack notice not posted', { error: err instanceof Error ? err.message : String(err) });
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
 }
 

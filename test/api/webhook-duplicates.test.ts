@@ -2,22 +2,20 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadFixture } from '../../src/local/fixtures';
 import { newSvixId } from '../../src/sandbox/deliver';
 import { ClerkMessageId } from '../../src/shared/search-attributes';
-import { startTestApi, testSecret } from '../helpers/api';
-import { attachTemporal, createTestWorker, uniqueTaskQueue, waitUntil } from '../helpers/temporal';
+import { startStack, type Stack } from '../helpers/stack';
+import { uniqueTaskQueue, waitUntil } from '../helpers/temporal';
 
-const SECRET = testSecret();
+// The product with its workers and the sandbox, so that runs really complete or fail.
+let stack: Stack;
 let env: TestWorkflowEnvironment;
-let api: Awaited<ReturnType<typeof startTestApi>>;
-let taskQueue: string;
+let api: Stack['api'];
 
 beforeAll(async () => {
-  env = await attachTemporal();
-  taskQueue = uniqueTaskQueue('dup');
-  api = await startTestApi({ client: env.client, taskQueue, secrets: [SECRET] });
+  stack = await startStack({ workers: false });
+  ({ env, api } = stack);
 });
 afterAll(async () => {
-  await api?.close();
-  await env?.teardown();
+  await stack?.close();
 });
 
 /** Every run Temporal holds for a workflow id (visibility is eventually consistent: wait for `count`). */
@@ -42,11 +40,10 @@ describe('redeliveries of the same svix-id', () => {
 
   it('after it completed: `duplicate`, never a second run', async () => {
     const svixId = newSvixId();
-    const worker = await createTestWorker(env, taskQueue);
-    await worker.runUntil(async () => {
-      await api.postEvent(loadFixture('organization.created'), { svixId });
-      await env.client.workflow.getHandle(svixId).result();
-    });
+    await stack.startWorkers();
+    await api.postEvent(loadFixture('organization.created'), { svixId });
+    await env.client.workflow.getHandle(svixId).result();
+    await stack.stopWorkers();
     const again = await api.postEvent(loadFixture('organization.created'), { svixId });
     expect(again.body).toEqual({ status: 'duplicate', workflowId: svixId });
     expect(await runsOf(svixId, 1)).toEqual(['COMPLETED']);
@@ -55,11 +52,10 @@ describe('redeliveries of the same svix-id', () => {
   it('after it failed: a new run starts (this is how a redelivery retries a failed sync)', async () => {
     const svixId = newSvixId();
     const broken = { ...loadFixture('user.updated'), data: { object: 'user' } }; // no id: fails for good
-    const worker = await createTestWorker(env, taskQueue);
-    await worker.runUntil(async () => {
-      await api.postEvent(broken, { svixId });
-      await expect(env.client.workflow.getHandle(svixId).result()).rejects.toThrow();
-    });
+    await stack.startWorkers();
+    await api.postEvent(broken, { svixId });
+    await expect(env.client.workflow.getHandle(svixId).result()).rejects.toThrow();
+    await stack.stopWorkers();
     const again = await api.postEvent(broken, { svixId });
     expect(again).toMatchObject({ status: 202, body: { status: 'started', workflowId: svixId } });
     expect(await runsOf(svixId, 2)).toEqual(['FAILED', 'RUNNING']);

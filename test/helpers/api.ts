@@ -24,7 +24,7 @@ export async function startTestApi(options: {
   const app = createApp({
     signingSecrets: options.secrets,
     starter: createStarter({ client: options.client, taskQueue: options.taskQueue, startTimeoutMs: options.startTimeoutMs }),
-    connection: options.connection ?? options.client.connection,
+    connection: options.connection ?? (options.client.connection as Connection),
     logger: pino({ level: 'silent' }),
     metrics,
   });

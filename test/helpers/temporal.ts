@@ -33,7 +33,11 @@ export async function createTestWorker(env: TestWorkflowEnvironment, taskQueue: 
 }
 
 /** Polls `check` until it is truthy or `timeoutMs` passes; never a fixed sleep. */
-export async function waitUntil<T>(check: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function waitUntil<T>(
+  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -1,0 +1,88 @@
+import { Connection as SalesforceConnection } from 'jsforce';
+import pino from 'pino';
+import type { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createClients } from '../../src/clients';
+import { loadConfig, type Config } from '../../src/config';
+import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server';
+import { createWorkers, runWorkers } from '../../src/worker';
+import { startTestApi, testSecret } from './api';
+import { attachTemporal, uniqueTaskQueue } from './temporal';
+
+/** Everything a sync test drives: Temporal, the API, the sandbox, the workers, and a jsforce client to look. */
+export interface Stack {
+  env: TestWorkflowEnvironment;
+  api: Awaited<ReturnType<typeof startTestApi>>;
+  sandbox: Sandbox;
+  config: Config;
+  secret: string;
+  /** A jsforce connection to the sandbox's Salesforce, for assertions as a Salesforce user would make them. */
+  salesforce: SalesforceConnection;
+  /** Starts the workers (the sync stays pending until then); `stopWorkers` stops them. */
+  startWorkers(): Promise<void>;
+  stopWorkers(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The product wired together against the run's Temporal server and a sandbox of this test file's own. */
+export async function startStack(options: { sandbox?: SandboxOptions; workers?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
+  const env = await attachTemporal();
+  const secret = testSecret();
+  const taskQueue = uniqueTaskQueue('sync');
+  const api = await startTestApi({ client: env.client, taskQueue, secrets: [secret] });
+  const sandbox = await createSandbox({ ...options.sandbox, webhook: { url: `${api.url}/webhooks/clerk`, secret } });
+  const config = loadConfig({
+    ...sandbox.env,
+    CLERK_WEBHOOK_SIGNING_SECRET: secret,
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    WELCOME_EMAIL_FROM: 'Acme <hello@acme.test>',
+    WELCOME_EMAIL_SUBJECT: 'Welcome to Acme',
+    ...options.env,
+  });
+  const logger = pino({ level: 'silent' });
+  const salesforce = new SalesforceConnection({
+    oauth2: { loginUrl: sandbox.env.SALESFORCE_LOGIN_URL, clientId: sandbox.env.SALESFORCE_CLIENT_ID, clientSecret: sandbox.env.SALESFORCE_CLIENT_SECRET },
+    loginUrl: sandbox.env.SALESFORCE_LOGIN_URL,
+    version: '62.0',
+  });
+  await salesforce.authorize({ grant_type: 'client_credentials' });
+
+  let workers: Worker[] = [];
+  let running: Promise<void> | undefined;
+  const stack: Stack = {
+    env,
+    api,
+    sandbox,
+    config,
+    secret,
+    salesforce,
+    async startWorkers() {
+      workers = await createWorkers({
+        config,
+        connection: env.nativeConnection,
+        clients: createClients(config, logger),
+        workflowBundle: { codePath: process.env.CLERK_SYNC_TEST_BUNDLE! },
+      });
+      running = runWorkers(workers);
+    },
+    async stopWorkers() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+      running = undefined;
+    },
+    async close() {
+      await stack.stopWorkers();
+      await api.close();
+      await sandbox.close();
+      await env.teardown();
+    },
+  };
+  if (options.workers !== false) await stack.startWorkers();
+  return stack;
+}
+
+/** Salesforce API calls (not the OAuth token calls) the sandbox has received so far. */
+export function salesforceApiCalls(sandbox: Sandbox): number {
+  return sandbox.calls('salesforce').filter((c) => c.path.startsWith('/services/data/') && c.path !== '/services/data/').length;
+}
