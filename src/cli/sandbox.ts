@@ -1,0 +1,45 @@
+import { createSandbox } from '../sandbox/server';
+
+/** Options of `clerk-sync sandbox`. */
+export interface SandboxCommandOptions {
+  /** Port to listen on; 0 or absent picks a free one (the printed environment names it). */
+  port?: number;
+  /** Clerk seed file; default fixtures/clerk-seed.json. */
+  seed?: string;
+  /** Salesforce stand-in in strict mode. */
+  strict?: boolean;
+  /** Stops the sandbox like SIGINT does (for embedding and tests). */
+  signal?: AbortSignal;
+}
+
+/**
+ * `clerk-sync sandbox`: runs the local sandbox until SIGINT/SIGTERM. Prints the environment that points a
+ * client at it on stdout, one `NAME=value` per line (so `… > .env` or `eval` works), and the page URL on stderr.
+ */
+export async function runSandboxCommand(opts: SandboxCommandOptions = {}): Promise<void> {
+  const sandbox = await createSandbox({
+    port: opts.port ?? 0,
+    ...(opts.seed !== undefined && { seed: opts.seed }),
+    ...(opts.strict !== undefined && { salesforce: { strict: opts.strict } }),
+  });
+  process.stdout.write(
+    Object.entries(sandbox.env)
+      .map(([name, value]) => `${name}=${value}\n`)
+      .join(''),
+  );
+  process.stderr.write(`clerk-sync sandbox: open ${sandbox.url}/ (Ctrl-C stops it)\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      opts.signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (opts.signal?.aborted) stop();
+    else opts.signal?.addEventListener('abort', stop, { once: true });
+  });
+  await sandbox.close();
+}

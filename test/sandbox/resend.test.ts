@@ -1,0 +1,79 @@
+import { Resend } from 'resend';
+import type { Sandbox } from '../../src/sandbox/server';
+import { createSandbox } from '../../src/sandbox/server';
+
+let sandbox: Sandbox;
+let resend: Resend;
+
+beforeAll(async () => {
+  sandbox = await createSandbox();
+  resend = new Resend(sandbox.env.RESEND_API_KEY, { baseUrl: sandbox.env.RESEND_BASE_URL });
+});
+afterEach(() => sandbox.reset());
+afterAll(() => sandbox.close());
+
+const welcome = {
+  from: 'clerk-sync <welcome@example.com>',
+  to: 'ada@analytical-engines.example',
+  subject: 'Welcome, Ada',
+  html: '<p>Welcome aboard</p>',
+};
+
+describe('Resend stand-in, through the resend SDK', () => {
+  it('sends an email and records it', async () => {
+    const { data, error } = await resend.emails.send(welcome);
+    expect(error).toBeNull();
+    expect(data?.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sandbox.services.resend.emails()).toEqual([
+      expect.objectContaining({
+        id: data!.id,
+        to: ['ada@analytical-engines.example'],
+        subject: 'Welcome, Ada',
+      }),
+    ]);
+    const fetched = await resend.emails.get(data!.id);
+    expect(fetched.data).toMatchObject({
+      id: data!.id,
+      subject: 'Welcome, Ada',
+      to: ['ada@analytical-engines.example'],
+    });
+  });
+
+  it('sends once for the same Idempotency-Key and body, and answers the same id', async () => {
+    const first = await resend.emails.send(welcome, { idempotencyKey: 'welcome/user_1' });
+    const second = await resend.emails.send(welcome, { idempotencyKey: 'welcome/user_1' });
+    expect(second.data?.id).toBe(first.data?.id);
+    expect(sandbox.services.resend.emails()).toHaveLength(1);
+    expect(sandbox.services.resend.emails()[0]?.idempotencyKey).toBe('welcome/user_1');
+  });
+
+  it('answers 409 invalid_idempotent_request for the same key with another body', async () => {
+    await resend.emails.send(welcome, { idempotencyKey: 'welcome/user_2' });
+    const { data, error } = await resend.emails.send(
+      { ...welcome, subject: 'Hello again' },
+      { idempotencyKey: 'welcome/user_2' },
+    );
+    expect(data).toBeNull();
+    expect(error).toMatchObject({ statusCode: 409, name: 'invalid_idempotent_request' });
+    expect(sandbox.services.resend.emails()).toHaveLength(1);
+  });
+
+  it('refuses an idempotency key longer than 256 characters', async () => {
+    const { error } = await resend.emails.send(welcome, { idempotencyKey: 'k'.repeat(257) });
+    expect(error).toMatchObject({ statusCode: 400, name: 'invalid_idempotency_key' });
+  });
+
+  it('validates the email like Resend', async () => {
+    const noSubject = await resend.emails.send({ ...welcome, subject: '' });
+    expect(noSubject.error).toMatchObject({ statusCode: 422, name: 'missing_required_field' });
+    const badFrom = await resend.emails.send({ ...welcome, from: 'not an address' });
+    expect(badFrom.error).toMatchObject({ statusCode: 422, name: 'validation_error' });
+    expect(sandbox.services.resend.emails()).toHaveLength(0);
+  });
+
+  it('answers a wrong API key with 403 invalid_api_key', async () => {
+    const wrong = new Resend('re_wrong', { baseUrl: sandbox.env.RESEND_BASE_URL });
+    const { error } = await wrong.emails.send(welcome);
+    expect(error).toMatchObject({ statusCode: 403, name: 'invalid_api_key' });
+  });
+});
