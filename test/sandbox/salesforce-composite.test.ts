@@ -1,0 +1,291 @@
+import type { Connection } from 'jsforce';
+import { rejectionOf, startSalesforce, type SalesforceHarness } from './salesforce-harness';
+
+let sf: SalesforceHarness;
+let conn: Connection;
+
+interface CompositeResult {
+  compositeResponse: {
+    body: unknown;
+    httpHeaders: Record<string, string>;
+    httpStatusCode: number;
+    referenceId: string | null;
+  }[];
+}
+
+beforeAll(async () => {
+  sf = await startSalesforce();
+});
+afterAll(() => sf.close());
+beforeEach(async () => {
+  sf.service.reset();
+  conn = await sf.connect();
+});
+
+describe('Salesforce sandbox: sObject Collections', () => {
+  it('creates several records in one call, results in request order', async () => {
+    const results = await conn
+      .sobject('Contact')
+      .create([{ LastName: 'A' }, { FirstName: 'no last name' }, { LastName: 'C' }]);
+    expect(results).toEqual([
+      { id: expect.stringMatching(/^003/), success: true, errors: [] },
+      {
+        success: false,
+        errors: [
+          {
+            statusCode: 'REQUIRED_FIELD_MISSING',
+            message: 'Required fields are missing: [LastName]',
+            fields: ['LastName'],
+          },
+        ],
+      },
+      { id: expect.stringMatching(/^003/), success: true, errors: [] },
+    ]);
+    expect(sf.service.records('Contact').map((c) => c.LastName)).toEqual(['A', 'C']);
+  });
+
+  it('rolls back every record with allOrNone when one fails', async () => {
+    const results = await conn
+      .sobject('Contact')
+      .create([{ LastName: 'A' }, { LastName: 'x'.repeat(81) }], { allOrNone: true });
+    expect(results[0]).toEqual({
+      success: false,
+      errors: [
+        {
+          statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+          message:
+            'Record rolled back because not all records were valid and the request was using AllOrNone header',
+          fields: [],
+        },
+      ],
+    });
+    expect(results[1]!.errors[0]).toEqual(expect.objectContaining({ statusCode: 'STRING_TOO_LONG' }));
+    expect(sf.service.records('Contact')).toEqual([]);
+  });
+
+  it('updates, upserts, retrieves and deletes through collections', async () => {
+    const [a, b] = await conn.sobject('Account').create([{ Name: 'A' }, { Name: 'B' }]);
+    const updated = await conn.sobject('Account').update([
+      { Id: a!.id!, Website: 'https://a.test' },
+      { Id: '001000000000000AAA', Website: 'https://nobody.test' },
+    ]);
+    expect(updated[0]).toEqual({ id: a!.id, success: true, errors: [] });
+    expect((updated[1]!.errors[0] as { statusCode?: string }).statusCode).toBe('INVALID_CROSS_REFERENCE_KEY');
+
+    const upserted = await conn.sobject('Account').upsert(
+      [
+        { Clerk_Organization_Id__c: 'org_1', Name: 'One' },
+        { Clerk_Organization_Id__c: 'org_2', Name: 'Two' },
+      ],
+      'Clerk_Organization_Id__c',
+    );
+    expect(upserted).toEqual([
+      { id: expect.stringMatching(/^001/), success: true, errors: [], created: true },
+      { id: expect.stringMatching(/^001/), success: true, errors: [], created: true },
+    ]);
+    const again = await conn
+      .sobject('Account')
+      .upsert([{ Clerk_Organization_Id__c: 'org_1', Name: 'Uno' }], 'Clerk_Organization_Id__c');
+    expect(again).toEqual([{ id: upserted[0]!.id, success: true, errors: [], created: false }]);
+
+    const retrieved = await conn.sobject('Account').retrieve([a!.id!, b!.id!, '001000000000000AAA']);
+    expect(retrieved.map((r) => (r ? (r.Name as string) : null))).toEqual(['A', 'B', null]);
+
+    const deleted = await conn.sobject('Account').destroy([a!.id!, b!.id!]);
+    expect(deleted.every((r) => r.success)).toBe(true);
+    expect(sf.service.records('Account').map((r) => r.Name)).toEqual(['Uno', 'Two']);
+  });
+
+  it('refuses more than 200 records with EXCEEDED_ID_LIMIT', async () => {
+    const err = await rejectionOf(
+      conn.sobject('Contact').create(Array.from({ length: 201 }, (_, n) => ({ LastName: `N${n}` }))),
+    );
+    expect(err.errorCode).toBe('EXCEEDED_ID_LIMIT');
+    expect(sf.service.records('Contact')).toEqual([]);
+  });
+});
+
+describe('Salesforce sandbox: composite', () => {
+  const composite = (body: object): Promise<CompositeResult> =>
+    conn.requestPost<CompositeResult>('/composite', body);
+
+  it('passes references between subrequests and counts as one API call', async () => {
+    const before = sf.service.apiUsage().used;
+    const result = await composite({
+      allOrNone: true,
+      collateSubrequests: false,
+      compositeRequest: [
+        {
+          method: 'PATCH',
+          url: '/services/data/v62.0/sobjects/Account/Clerk_Organization_Id__c/org_c',
+          referenceId: 'account',
+          body: { Name: 'Composite Co' },
+        },
+        {
+          method: 'PATCH',
+          url: '/services/data/v62.0/sobjects/Contact/Clerk_User_Id__c/user_c',
+          referenceId: 'contact',
+          body: { LastName: 'Comp', AccountId: '@{account.id}' },
+        },
+        {
+          method: 'GET',
+          url: "/services/data/v62.0/query?q=SELECT+Id,Account.Name+FROM+Contact+WHERE+Clerk_User_Id__c='user_c'",
+          referenceId: 'lookup',
+        },
+        {
+          method: 'POST',
+          url: '/services/data/v62.0/sobjects/Clerk_Membership__c',
+          referenceId: 'membership',
+          body: {
+            Contact__c: '@{lookup.records[0].Id}',
+            Account__c: '@{account.id}',
+            Clerk_Membership_Id__c: 'mem_c',
+          },
+        },
+      ],
+    });
+    expect(result.compositeResponse.map((r) => [r.referenceId, r.httpStatusCode])).toEqual([
+      ['account', 201],
+      ['contact', 201],
+      ['lookup', 200],
+      ['membership', 201],
+    ]);
+    expect(result.compositeResponse[0]!.httpHeaders.Location).toMatch(
+      /^\/services\/data\/v62\.0\/sobjects\/Account\/001/,
+    );
+    const [account] = sf.service.records('Account');
+    expect(sf.service.records('Clerk_Membership__c')).toEqual([
+      expect.objectContaining({ Account__c: account!.Id }),
+    ]);
+    expect(sf.service.apiUsage().used).toBe(before + 1);
+  });
+
+  it('rolls everything back with allOrNone and marks the rest PROCESSING_HALTED', async () => {
+    const result = await composite({
+      allOrNone: true,
+      compositeRequest: [
+        {
+          method: 'POST',
+          url: '/services/data/v62.0/sobjects/Account',
+          referenceId: 'ok',
+          body: { Name: 'Kept?' },
+        },
+        {
+          method: 'POST',
+          url: '/services/data/v62.0/sobjects/Contact',
+          referenceId: 'bad',
+          body: { FirstName: 'No last name' },
+        },
+        {
+          method: 'POST',
+          url: '/services/data/v62.0/sobjects/Account',
+          referenceId: 'later',
+          body: { Name: 'Never' },
+        },
+      ],
+    });
+    expect(result.compositeResponse.map((r) => [r.referenceId, r.httpStatusCode])).toEqual([
+      ['ok', 400],
+      ['bad', 400],
+      ['later', 400],
+    ]);
+    expect(result.compositeResponse[0]!.body).toEqual([
+      {
+        errorCode: 'PROCESSING_HALTED',
+        message: 'The transaction was rolled back since another operation in the same transaction failed.',
+      },
+    ]);
+    expect(result.compositeResponse[1]!.body).toEqual([
+      expect.objectContaining({ errorCode: 'REQUIRED_FIELD_MISSING' }),
+    ]);
+    expect(sf.service.records('Account')).toEqual([]);
+  });
+
+  it('keeps independent work without allOrNone and halts only dependants of a failure', async () => {
+    const result = await composite({
+      allOrNone: false,
+      compositeRequest: [
+        { method: 'POST', url: '/services/data/v62.0/sobjects/Contact', referenceId: 'bad', body: {} },
+        {
+          method: 'POST',
+          url: '/services/data/v62.0/sobjects/Account',
+          referenceId: 'good',
+          body: { Name: 'Kept' },
+        },
+        {
+          method: 'PATCH',
+          url: '/services/data/v62.0/sobjects/Contact/@{bad.id}',
+          referenceId: 'dependant',
+          body: { LastName: 'x' },
+        },
+      ],
+    });
+    expect(result.compositeResponse.map((r) => r.httpStatusCode)).toEqual([400, 201, 400]);
+    expect(result.compositeResponse[2]!.body).toEqual([
+      expect.objectContaining({
+        errorCode: 'PROCESSING_HALTED',
+        message: expect.stringContaining('Invalid reference specified'),
+      }),
+    ]);
+    expect(sf.service.records('Account').map((a) => a.Name)).toEqual(['Kept']);
+  });
+
+  it('refuses more than 25 subrequests with LIMIT_EXCEEDED', async () => {
+    const many = Array.from({ length: 26 }, (_, n) => ({
+      method: 'POST',
+      url: '/services/data/v62.0/sobjects/Account',
+      referenceId: `a${n}`,
+      body: { Name: `A${n}` },
+    }));
+    const result = await composite({ compositeRequest: many });
+    expect(result.compositeResponse[0]!.body).toEqual([
+      expect.objectContaining({ errorCode: 'LIMIT_EXCEEDED' }),
+    ]);
+    expect(sf.service.records('Account')).toEqual([]);
+  });
+
+  it('runs collections inside a composite transaction', async () => {
+    const result = await composite({
+      allOrNone: true,
+      compositeRequest: [
+        {
+          method: 'POST',
+          url: '/services/data/v62.0/composite/sobjects',
+          referenceId: 'batch',
+          body: { allOrNone: true, records: [{ attributes: { type: 'Account' }, Name: 'In collection' }] },
+        },
+        {
+          method: 'DELETE',
+          url: '/services/data/v62.0/sobjects/Account/@{batch[0].id}',
+          referenceId: 'remove',
+        },
+        {
+          method: 'DELETE',
+          url: '/services/data/v62.0/sobjects/Account/@{batch[0].id}',
+          referenceId: 'twice',
+        },
+      ],
+    });
+    expect(result.compositeResponse.map((r) => r.httpStatusCode)).toEqual([400, 400, 404]);
+    expect(result.compositeResponse[2]!.body).toEqual([
+      expect.objectContaining({ errorCode: 'ENTITY_IS_DELETED' }),
+    ]);
+    expect(sf.service.records('Account', { includeDeleted: true })).toEqual([]);
+  });
+
+  it('answers composite/batch with per-request results', async () => {
+    const result = await conn.requestPost<{
+      hasErrors: boolean;
+      results: { statusCode: number; result: unknown }[];
+    }>('/composite/batch', {
+      haltOnError: true,
+      batchRequests: [
+        { method: 'POST', url: 'v62.0/sobjects/Account', richInput: { Name: 'Batch' } },
+        { method: 'POST', url: 'v62.0/sobjects/Contact', richInput: {} },
+        { method: 'GET', url: 'v62.0/limits' },
+      ],
+    });
+    expect(result.hasErrors).toBe(true);
+    expect(result.results.map((r) => r.statusCode)).toEqual([201, 400, 412]);
+  });
+});
