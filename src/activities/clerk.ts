@@ -42,6 +42,32 @@ export function clerkActivities(clerk: ClerkClient | undefined) {
     },
 
     /**
+     * `POST /api/organizations`: the Clerk organization for a Salesforce Account, created once. The Account id goes in
+     * the organization's private metadata, so a retry after a lost answer finds the organization instead of making a
+     * second one, and the organization's own webhooks land on that Account.
+     */
+    async createOrganizationForAccount(input: { accountId: string; name: string; createdBy?: string }): Promise<{
+      organizationId: string;
+      created: boolean;
+    }> {
+      if (!clerk) {
+        throw ApplicationFailure.create({ type: 'ClerkNotConfigured', message: 'CLERK_SECRET_KEY is not set', nonRetryable: true });
+      }
+      for (let offset = 0; ; offset += PAGE) {
+        const page = await clerk.organizations.getOrganizationList({ query: input.name, limit: PAGE, offset });
+        const mine = page.data.find((o) => o.privateMetadata?.salesforceAccountId === input.accountId);
+        if (mine) return { organizationId: mine.id, created: false };
+        if (page.data.length < PAGE) break;
+      }
+      const org = await clerk.organizations.createOrganization({
+        name: input.name,
+        createdBy: input.createdBy,
+        privateMetadata: { salesforceAccountId: input.accountId },
+      });
+      return { organizationId: org.id, created: true };
+    },
+
+    /**
      * organizationMembership.created / .updated: whether Clerk still has the membership. A membership deleted since
      * must not come back when its older events arrive late (a deletion is final).
      */

@@ -23,9 +23,9 @@ export interface ContactSyncResult {
   memberships: { membershipId: string; outcome: UpsertOutcome | 'skipped' }[];
 }
 
-/** Memberships per composite request: 25 subrequests, 5 per membership beside the Contact's own. */
-const MEMBERSHIPS_FIRST_REQUEST = 3;
-const MEMBERSHIPS_NEXT_REQUESTS = 4;
+/** Memberships per composite request: 25 subrequests, 5 (7 with a link) per membership beside the Contact's own. */
+const MEMBERSHIPS_FIRST_REQUEST = 2;
+const MEMBERSHIPS_NEXT_REQUESTS = 3;
 
 type Versioned = Record<string, unknown>;
 
@@ -49,6 +49,18 @@ function guardedUpsert(
   plan.update(`${ref}Update`, type, firstRecord(`${ref}Older`), { ...changes, Clerk_Updated_At__c: version });
 }
 
+/**
+ * Links an existing Account (made before its organization, `POST /api/organizations`) to the organization, unless it
+ * is linked to another one: whichever of the organization's events lands first, it lands on that Account.
+ */
+function addLink(plan: CompositePlan, ref: string, accountId: string, organizationId: string): void {
+  plan.query(
+    `${ref}Linkable`,
+    `SELECT Id FROM Account WHERE Id = ${soql(accountId)} AND (Clerk_Organization_Id__c = null OR Clerk_Organization_Id__c = ${soql(organizationId)})`,
+  );
+  plan.update(ref, 'Account', firstRecord(`${ref}Linkable`), { Clerk_Organization_Id__c: organizationId, Clerk_Status__c: 'Active' });
+}
+
 function outcomeOf(result: { succeeded(ref: string): boolean }, ref: string): UpsertOutcome {
   if (result.succeeded(`${ref}Create`)) return 'created';
   return result.succeeded(`${ref}Update`) ? 'updated' : 'stale';
@@ -60,6 +72,7 @@ const activeContactQuery = (userId: string) =>
 /** The membership and its Account, both only while the Contact (`contactActive`) and the Account are not deleted. */
 function addMembership(plan: CompositePlan, i: number, sync: MembershipSync): void {
   const { membership: m, account } = sync;
+  if (sync.linkAccountId) addLink(plan, `link${i}`, sync.linkAccountId, m.organizationId);
   plan.create(`account${i}Create`, 'Account', {
     ...account,
     Clerk_Status__c: 'Active',
@@ -159,14 +172,7 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       const conn = await session.connection();
       const orgId = input.account.Clerk_Organization_Id__c;
       const plan = newPlan();
-      if (input.linkAccountId) {
-        // POST /api/organizations made this organization for an existing Account: land on it, never on a second one.
-        plan.query(
-          'linkable',
-          `SELECT Id FROM Account WHERE Id = ${soql(input.linkAccountId)} AND (Clerk_Organization_Id__c = null OR Clerk_Organization_Id__c = ${soql(orgId)})`,
-        );
-        plan.update('link', 'Account', firstRecord('linkable'), { Clerk_Organization_Id__c: orgId, Clerk_Status__c: 'Active' });
-      }
+      if (input.linkAccountId) addLink(plan, 'link', input.linkAccountId, orgId);
       guardedUpsert(plan, 'account', 'Account', { field: 'Clerk_Organization_Id__c', value: orgId }, { ...input.account }, input.version, {
         Clerk_Status__c: 'Active',
       });
@@ -241,6 +247,24 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
         [...moves].map(([Id, AccountId]) => ({ Id, AccountId })),
       );
       return { membershipsRemoved: ids.length, contactsMoved: moves.size };
+    },
+
+    /** `POST /api/organizations`: the Account to create a Clerk organization for; null when there is none. */
+    async getAccount(input: { accountId: string }): Promise<{ name: string; organizationId: string | null } | null> {
+      const conn = await session.connection();
+      const { records } = await conn.query<{ Name: string; Clerk_Organization_Id__c: string | null }>(
+        `SELECT Name, Clerk_Organization_Id__c FROM Account WHERE Id = ${soql(input.accountId)}`,
+      );
+      const [account] = records;
+      return account ? { name: account.Name, organizationId: account.Clerk_Organization_Id__c ?? null } : null;
+    },
+
+    /** `POST /api/organizations`: writes the new organization's id to its Account (unless an event already did). */
+    async linkAccount(input: { accountId: string; organizationId: string }): Promise<boolean> {
+      const conn = await session.connection();
+      const plan = newPlan();
+      addLink(plan, 'link', input.accountId, input.organizationId);
+      return (await plan.send(conn)).succeeded('link');
     },
 
     /** Saga step of organizationMembership.deleted: removes the membership by its External ID; false when already gone. */

@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import type { Starter } from '../starter';
 import { errorHandler } from './errors';
 import { healthRoutes } from './health';
+import { operatorRoutes } from './operator';
 import type { Metrics } from './metrics';
 import { webhookRoutes } from './webhook';
 
@@ -15,6 +16,8 @@ export interface AppDeps {
   readonly connection: Connection;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** CLERK_SYNC_API_KEY: the operator API (`/api/*`) exists only with it. */
+  readonly operatorApiKey?: string;
 }
 
 /** The Koa app with every route; it does not listen (tests serve `app.callback()` on port 0). */
@@ -24,6 +27,7 @@ export function createApp(deps: AppDeps): Koa {
   const router = new Router();
   webhookRoutes(router, deps);
   healthRoutes(router, deps);
+  operatorRoutes(router, { apiKey: deps.operatorApiKey, starter: deps.starter, logger: deps.logger });
 
   app.use(errorHandler(deps.logger));
   app.use(router.routes());

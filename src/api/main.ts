@@ -25,6 +25,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     connection,
     logger,
     metrics: createMetrics(),
+    operatorApiKey: config.operatorApiKey,
   });
   const handle = app.callback();
   const server = createServer((req, res) => void handle(req, res));

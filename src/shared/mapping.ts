@@ -110,6 +110,17 @@ export interface MembershipSync {
   version: number;
   account: AccountFields;
   accountVersion: number;
+  /** The existing Account the organization was created for (`POST /api/organizations`), if any. */
+  linkAccountId?: string;
+}
+
+/** A Salesforce Account id (15 or 18 characters, key prefix 001). */
+export const ACCOUNT_ID = /^001[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?$/;
+
+/** The Account an organization was created for, from its private metadata (`salesforceAccountId`); else undefined. */
+export function linkedAccountId(privateMetadata: Record<string, unknown> | null | undefined): string | undefined {
+  const id = privateMetadata?.salesforceAccountId;
+  return typeof id === 'string' && ACCOUNT_ID.test(id) ? id : undefined;
 }
 
 /** A Clerk membership → what `upsertContact`/`upsertMembership` apply. */
@@ -119,5 +130,6 @@ export function membershipSyncFrom(m: ClerkMembership): MembershipSync {
     version: m.updated_at,
     account: accountFromOrganization(m.organization),
     accountVersion: m.organization.updated_at,
+    linkAccountId: linkedAccountId(m.organization.private_metadata),
   };
 }

@@ -3,3 +3,4 @@ export { onboardUser, syncUser, markUserDeleted } from './user';
 export { syncOrganization, markOrganizationDeleted } from './organization';
 export { syncMembership, removeMembership } from './membership';
 export { postNotice } from './notice';
+export { createOrganizationForAccount } from './create-organization';

@@ -19,6 +19,7 @@ export async function startTestApi(options: {
   taskQueue: string;
   secrets: string[];
   startTimeoutMs?: number;
+  operatorApiKey?: string;
 }) {
   const metrics = createMetrics();
   const app = createApp({
@@ -27,6 +28,7 @@ export async function startTestApi(options: {
     connection: options.connection ?? (options.client.connection as Connection),
     logger: pino({ level: 'silent' }),
     metrics,
+    operatorApiKey: options.operatorApiKey,
   });
   const handle = app.callback();
   const server = createServer((req, res) => void handle(req, res));

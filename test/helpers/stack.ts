@@ -9,6 +9,9 @@ import { createWorkers, runWorkers } from '../../src/worker';
 import { startTestApi, testSecret } from './api';
 import { attachTemporal, uniqueTaskQueue } from './temporal';
 
+/** The operator API key of every test stack. */
+export const OPERATOR_API_KEY = 'test-operator-key-0123456789';
+
 /** Everything a sync test drives: Temporal, the API, the sandbox, the workers, and a jsforce client to look. */
 export interface Stack {
   env: TestWorkflowEnvironment;
@@ -29,7 +32,7 @@ export async function startStack(options: { sandbox?: SandboxOptions; workers?: 
   const env = await attachTemporal();
   const secret = testSecret();
   const taskQueue = uniqueTaskQueue('sync');
-  const api = await startTestApi({ client: env.client, taskQueue, secrets: [secret] });
+  const api = await startTestApi({ client: env.client, taskQueue, secrets: [secret], operatorApiKey: OPERATOR_API_KEY });
   const sandbox = await createSandbox({ ...options.sandbox, webhook: { url: `${api.url}/webhooks/clerk`, secret } });
   const config = loadConfig({
     ...sandbox.env,
