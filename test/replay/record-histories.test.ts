@@ -1,0 +1,60 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { deliverWebhook } from '../../src/sandbox/deliver';
+import type { ClerkEvent } from '../../src/sandbox/clerk';
+import { OPERATOR_API_KEY, startStack, type Stack } from '../helpers/stack';
+
+// `npm run histories:record` re-records one real history per workflow type into test/histories/, which
+// histories.test.ts replays on every run. Re-record only on purpose: a change that breaks the replay of an
+// old history needs `patched()` (STYLE.md), not a new recording.
+const RECORD = process.env.RECORD_HISTORIES === '1';
+const HISTORIES = join(__dirname, '..', 'histories');
+
+let stack: Stack;
+beforeAll(async () => {
+  if (RECORD) stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function record(name: string, workflowId: string): Promise<void> {
+  const handle = stack.env.client.workflow.getHandle(workflowId);
+  await handle.result().catch(() => undefined);
+  const history = await handle.fetchHistory();
+  // The file name carries the workflow id: a replay must run under the id the history was made with.
+  writeFileSync(join(HISTORIES, `${name}--${encodeURIComponent(workflowId)}.json`), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+}
+
+async function deliver(event: ClerkEvent): Promise<string> {
+  return (await deliverWebhook(`${stack.api.url}/webhooks/clerk`, stack.secret, event)).svixId;
+}
+
+(RECORD ? it : it.skip)('records one history per workflow type', async () => {
+  const clerk = stack.sandbox.services.clerk;
+  const id = (e: ClerkEvent) => (e.data as { id: string }).id;
+  const user = clerk.createUser({ firstName: 'Ada', lastName: 'Lovelace', emailAddress: ['ada.history@example.com'] });
+  const org = clerk.createOrganization({ name: 'Analytical Engines' });
+  const org2 = clerk.createOrganization({ name: 'Difference Labs' });
+  const join = clerk.addMembership({ organizationId: id(org), userId: id(user), role: 'org:admin' });
+
+  const onboard = await deliver(user);
+  await record('onboardUser', onboard);
+  await record('postNotice', `${onboard}/slack-notice`);
+  await record('syncUser', await deliver(clerk.updateUser(id(user), { lastName: 'King' })));
+  await record('syncOrganization', await deliver(org));
+  await record('syncMembership', await deliver(join));
+  await deliver(clerk.addMembership({ organizationId: id(org2), userId: id(user), role: 'org:member' }));
+  await record('removeMembership', await deliver(clerk.removeMembership({ organizationId: id(org), userId: id(user) })));
+  await record('markOrganizationDeleted', await deliver(clerk.deleteOrganization(id(org2))));
+  await record('markUserDeleted', await deliver(clerk.deleteUser(id(user))));
+
+  const account = await stack.salesforce.sobject('Account').create({ Name: 'Babbage & Co' });
+  const res = await fetch(`${stack.api.url}/api/organizations`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${OPERATOR_API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ accountId: (account as { id: string }).id }),
+  });
+  await record('createOrganizationForAccount', ((await res.json()) as { workflowId: string }).workflowId);
+});
