@@ -26,12 +26,16 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
 }
 
 const program = new Command('clerk-sync')
-  .description('Keeps Salesforce in step with Clerk: signed Clerk webhooks become durable Temporal workflows.')
+  .description(
+    'Keeps Salesforce in step with Clerk: signed Clerk webhooks become durable Temporal workflows.',
+  )
   .showHelpAfterError();
 
 program
   .command('api')
-  .description('run the HTTP API (POST /webhooks/clerk, /healthz, /readyz, /metrics) against TEMPORAL_ADDRESS')
+  .description(
+    'run the HTTP API (POST /webhooks/clerk, /healthz, /readyz, /metrics) against TEMPORAL_ADDRESS',
+  )
   .action(
     action(async () => {
       const config = loadConfig();
@@ -56,7 +60,9 @@ program
 
 program
   .command('temporal-setup')
-  .description('register the custom search attributes in TEMPORAL_NAMESPACE (idempotent; the worker also does it)')
+  .description(
+    'register the custom search attributes in TEMPORAL_NAMESPACE (idempotent; the worker also does it)',
+  )
   .action(
     action(async () => {
       const config = loadConfig();
@@ -66,7 +72,9 @@ program
       const connection = await Connection.connect(connectionOptions(config.temporal));
       try {
         const added = await ensureSearchAttributes(connection, config.temporal.namespace, logger);
-        process.stdout.write(added.length ? `registered: ${added.join(', ')}\n` : 'search attributes already registered\n');
+        process.stdout.write(
+          added.length ? `registered: ${added.join(', ')}\n` : 'search attributes already registered\n',
+        );
       } finally {
         await connection.close();
       }
@@ -75,7 +83,9 @@ program
 
 program
   .command('dev')
-  .description('local mode (npm start): Temporal dev server with its Web UI, the sandbox, the worker and the API')
+  .description(
+    'local mode (npm start): Temporal dev server with its Web UI, the sandbox, the worker and the API',
+  )
   .option('--port <port>', 'API port (default PORT or 3000)', portOption)
   .option('--temporal-port <port>', 'Temporal gRPC port', portOption, 7233)
   .option('--ui-port <port>', 'Temporal Web UI port', portOption, 8233)
@@ -89,7 +99,9 @@ program
 
 program
   .command('sandbox')
-  .description('run the local Salesforce/Clerk/Resend/Slack sandbox alone and print the environment that points at it')
+  .description(
+    'run the local Salesforce/Clerk/Resend/Slack sandbox alone and print the environment that points at it',
+  )
   .option('--port <port>', 'port to listen on', portOption, 4010)
   .option('--seed <file>', 'Clerk seed data (JSON)')
   .option('--strict', 'Salesforce custom fields exist only once `salesforce setup` created them')

@@ -23,7 +23,11 @@ export interface Clients {
  */
 export function salesforceSession(config: SalesforceConfig, logger: Logger): SalesforceSession {
   if (config.kind === 'session') {
-    const conn = new Connection({ instanceUrl: config.instanceUrl, accessToken: config.accessToken, version: config.apiVersion });
+    const conn = new Connection({
+      instanceUrl: config.instanceUrl,
+      accessToken: config.accessToken,
+      version: config.apiVersion,
+    });
     return { apiVersion: config.apiVersion, connection: () => Promise.resolve(conn) };
   }
   const conn = new Connection({
@@ -33,8 +37,12 @@ export function salesforceSession(config: SalesforceConfig, logger: Logger): Sal
     refreshFn: (c, callback) => {
       logger.info('Salesforce session expired: requesting a new token');
       c.oauth2.requestToken({ grant_type: 'client_credentials' }).then(
-        (res) => callback(undefined, res.access_token, res),
-        (err: Error) => callback(err),
+        (res) => {
+          callback(undefined, res.access_token, res);
+        },
+        (err: Error) => {
+          callback(err);
+        },
       );
     },
   });
@@ -62,7 +70,9 @@ export function createClients(config: Config, logger: Logger): Clients {
   if (!config.slack) logger.warn('SLACK_WEBHOOK_URL not set: no Slack notices');
   return {
     salesforce: config.salesforce ? salesforceSession(config.salesforce, logger) : undefined,
-    clerk: config.clerk ? createClerkClient({ secretKey: config.clerk.secretKey, apiUrl: config.clerk.apiUrl }) : undefined,
+    clerk: config.clerk
+      ? createClerkClient({ secretKey: config.clerk.secretKey, apiUrl: config.clerk.apiUrl })
+      : undefined,
     resend: config.email ? new Resend(config.email.apiKey, { baseUrl: config.email.baseUrl }) : undefined,
     slack: config.slack ? new IncomingWebhook(config.slack.webhookUrl, { timeout: 10_000 }) : undefined,
   };

@@ -24,7 +24,10 @@ const signingSecrets = optionalText.transform((v, ctx) => {
   const secrets = (v ?? '').split(/[\s,]+/).filter(Boolean);
   for (const s of secrets) {
     if (!SIGNING_SECRET.test(s) || s === 'whsec_') {
-      ctx.addIssue({ code: 'custom', message: 'each secret must look like whsec_<base64> (copy it from the Clerk dashboard)' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'each secret must look like whsec_<base64> (copy it from the Clerk dashboard)',
+      });
       return z.NEVER;
     }
   }
@@ -39,7 +42,10 @@ const encryptionKeys = optionalText.transform((v, ctx) => {
     const [id, b64, ...rest] = entry.split(':');
     const key = b64 === undefined ? undefined : Buffer.from(b64, 'base64');
     if (!id || rest.length > 0 || key?.length !== 32) {
-      ctx.addIssue({ code: 'custom', message: 'each entry must be keyId:<base64 of 32 bytes> (openssl rand -base64 32)' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'each entry must be keyId:<base64 of 32 bytes> (openssl rand -base64 32)',
+      });
       return z.NEVER;
     }
     keys.push({ id, key });
@@ -101,7 +107,13 @@ const schema = z.object({
 
 /** Salesforce connection settings: the client-credentials flow, or a ready session. */
 export type SalesforceConfig =
-  | { kind: 'client-credentials'; loginUrl: string; clientId: string; clientSecret: string; apiVersion: string }
+  | {
+      kind: 'client-credentials';
+      loginUrl: string;
+      clientId: string;
+      clientSecret: string;
+      apiVersion: string;
+    }
   | { kind: 'session'; instanceUrl: string; accessToken: string; apiVersion: string };
 
 /** The whole validated configuration; built once per process by `loadConfig`. */
@@ -117,7 +129,12 @@ export interface Config {
   };
   readonly salesforce?: SalesforceConfig;
   readonly clerk?: { readonly secretKey: string; readonly apiUrl?: string };
-  readonly email?: { readonly apiKey: string; readonly baseUrl?: string; readonly from: string; readonly subject: string };
+  readonly email?: {
+    readonly apiKey: string;
+    readonly baseUrl?: string;
+    readonly from: string;
+    readonly subject: string;
+  };
   readonly slack?: { readonly webhookUrl: string };
   readonly operatorApiKey?: string;
   readonly encryptionKeys: readonly { readonly id: string; readonly key: Buffer }[];
@@ -133,7 +150,10 @@ export class ConfigError extends Error {
 }
 
 /** The process environment merged over a `.env` file in the working directory (the environment wins). */
-export function readEnv(cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+export function readEnv(
+  cwd = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string | undefined> {
   const file = resolve(cwd, '.env');
   const fromFile = existsSync(file) ? parseDotenv(readFileSync(file)) : {};
   return { ...fromFile, ...env };
@@ -151,14 +171,21 @@ export function loadConfig(env: Record<string, string | undefined> = readEnv()):
     const given = values.filter((v) => v !== undefined).length;
     if (given > 0 && given < values.length) {
       const missing = names.filter((_, i) => values[i] === undefined);
-      problems.push(`${missing.join(', ')}: required together with ${names.filter((n) => !missing.includes(n)).join(', ')}`);
+      problems.push(
+        `${missing.join(', ')}: required together with ${names.filter((n) => !missing.includes(n)).join(', ')}`,
+      );
     }
     return given === values.length;
   };
 
   const apiVersion = e.SALESFORCE_API_VERSION ?? '62.0';
   let salesforce: SalesforceConfig | undefined;
-  if (both(['SALESFORCE_CLIENT_ID', 'SALESFORCE_CLIENT_SECRET'], [e.SALESFORCE_CLIENT_ID, e.SALESFORCE_CLIENT_SECRET])) {
+  if (
+    both(
+      ['SALESFORCE_CLIENT_ID', 'SALESFORCE_CLIENT_SECRET'],
+      [e.SALESFORCE_CLIENT_ID, e.SALESFORCE_CLIENT_SECRET],
+    )
+  ) {
     salesforce = {
       kind: 'client-credentials',
       loginUrl: e.SALESFORCE_LOGIN_URL ?? 'https://login.salesforce.com',
@@ -167,7 +194,10 @@ export function loadConfig(env: Record<string, string | undefined> = readEnv()):
       apiVersion,
     };
   } else if (
-    both(['SALESFORCE_INSTANCE_URL', 'SALESFORCE_ACCESS_TOKEN'], [e.SALESFORCE_INSTANCE_URL, e.SALESFORCE_ACCESS_TOKEN])
+    both(
+      ['SALESFORCE_INSTANCE_URL', 'SALESFORCE_ACCESS_TOKEN'],
+      [e.SALESFORCE_INSTANCE_URL, e.SALESFORCE_ACCESS_TOKEN],
+    )
   ) {
     salesforce = {
       kind: 'session',
@@ -180,7 +210,9 @@ export function loadConfig(env: Record<string, string | undefined> = readEnv()):
     problems.push('WELCOME_EMAIL_FROM: must be an address, e.g. "Acme <hello@acme.com>"');
   }
   if (e.RESEND_API_KEY && !e.WELCOME_EMAIL_FROM) {
-    problems.push('WELCOME_EMAIL_FROM: required when RESEND_API_KEY is set (the sender of the welcome email)');
+    problems.push(
+      'WELCOME_EMAIL_FROM: required when RESEND_API_KEY is set (the sender of the welcome email)',
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -216,7 +248,9 @@ export function loadConfig(env: Record<string, string | undefined> = readEnv()):
 export function requireFor(config: Config, role: 'api' | 'worker'): void {
   const problems: string[] = [];
   if (role === 'api' && config.signingSecrets.length === 0) {
-    problems.push('CLERK_WEBHOOK_SIGNING_SECRET: required (the whsec_… secret of the Clerk webhook endpoint)');
+    problems.push(
+      'CLERK_WEBHOOK_SIGNING_SECRET: required (the whsec_… secret of the Clerk webhook endpoint)',
+    );
   }
   if (role === 'worker' && !config.salesforce) {
     problems.push(

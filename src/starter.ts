@@ -4,7 +4,8 @@ import type { Delivery } from './shared/events';
 import { ClerkMessageId } from './shared/search-attributes';
 
 /** What the webhook endpoint answers once Temporal has decided. */
-export type StartResult = { status: 'started'; workflowId: string; runId: string } | { status: 'duplicate'; workflowId: string };
+export type StartResult =
+  { status: 'started'; workflowId: string; runId: string } | { status: 'duplicate'; workflowId: string };
 
 /** Where and how long a start may take: Svix gives up on an answer after 15 s, so stay well inside. */
 export interface StarterOptions {
@@ -49,7 +50,9 @@ export function createStarter({ client, taskQueue, startTimeoutMs = 5_000 }: Sta
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         return { status: 'duplicate', workflowId: request.workflowId };
       }
-      throw new TemporalUnavailable(`Temporal did not accept the start of ${request.workflowId}`, { cause: err });
+      throw new TemporalUnavailable(`Temporal did not accept the start of ${request.workflowId}`, {
+        cause: err,
+      });
     }
   }
 

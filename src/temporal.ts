@@ -18,7 +18,11 @@ export function lazyConnection(t: Config['temporal']): Connection {
  * Registers SPEC.md's custom search attributes in the namespace, once: a fresh cluster works without manual steps.
  * Temporal Cloud refuses this call for API keys; there the attributes are added with `tcld` and this only checks.
  */
-export async function ensureSearchAttributes(connection: Connection, namespace: string, logger: Logger): Promise<string[]> {
+export async function ensureSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  logger: Logger,
+): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const present = { ...existing.customAttributes, ...existing.systemAttributes };
   const missing = SEARCH_ATTRIBUTES.filter((key) => !(key.name in present));
@@ -26,11 +30,16 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   try {
     await connection.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(missing.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+      searchAttributes: Object.fromEntries(
+        missing.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+      ),
     });
   } catch (err) {
     const names = missing.map((k) => k.name).join(', ');
-    logger.error({ err, namespace, missing: names }, 'could not register search attributes; add them as Keyword (tcld namespace search-attributes add)');
+    logger.error(
+      { err, namespace, missing: names },
+      'could not register search attributes; add them as Keyword (tcld namespace search-attributes add)',
+    );
     throw err;
   }
   logger.info({ namespace, added: missing.map((k) => k.name) }, 'search attributes registered');

@@ -1,5 +1,12 @@
 import { Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { createEmailActivities, createSlackActivities, createSyncActivities } from './activities';
 import { createClients, type Clients } from './clients';
 import { requireFor, type Config } from './config';
@@ -18,9 +25,12 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 /** Routes the Temporal SDK's logs (worker, workflow `log`, activity `log`) into pino; call once per process. */
 export function installRuntimeLogger(logger: Logger): void {
   Runtime.install({
-    logger: new DefaultLogger(logger.isLevelEnabled('debug') ? 'DEBUG' : 'INFO', ({ level, message, meta }) => {
-      logger[LEVELS[level]]({ ...meta }, message);
-    }),
+    logger: new DefaultLogger(
+      logger.isLevelEnabled('debug') ? 'DEBUG' : 'INFO',
+      ({ level, message, meta }) => {
+        logger[LEVELS[level]]({ ...meta }, message);
+      },
+    ),
   });
 }
 
@@ -40,7 +50,12 @@ export interface WorkerDeps {
  * The three workers of one process: the sync (workflows, Salesforce and Clerk activities) on the main task queue,
  * and the welcome email and Slack notice on their own queues, rate-limited by the server across all workers.
  */
-export async function createWorkers({ config, connection, clients, workflowBundle }: WorkerDeps): Promise<Worker[]> {
+export async function createWorkers({
+  config,
+  connection,
+  clients,
+  workflowBundle,
+}: WorkerDeps): Promise<Worker[]> {
   const { namespace, taskQueue } = config.temporal;
   const email = config.email ? { from: config.email.from, subject: config.email.subject } : undefined;
   return Promise.all([
@@ -92,7 +107,10 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
   try {
     const workers = await createWorkers({ config, connection, clients: createClients(config, logger) });
-    logger.info({ taskQueue: config.temporal.taskQueue, temporal: config.temporal.address }, 'worker polling');
+    logger.info(
+      { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address },
+      'worker polling',
+    );
     await runWorkers(workers); // the SDK runtime shuts workers down gracefully on SIGINT/SIGTERM
   } finally {
     await connection.close();

@@ -12,7 +12,10 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   const server = await startDevServer();
   globalThis.__temporalDevServer = server;
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietLogger });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../src/workflows'),
+    logger: quietLogger,
+  });
   const dir = join(cacheDir(), 'test');
   mkdirSync(dir, { recursive: true });
   const codePath = join(dir, `workflow-bundle-${process.pid}.js`);

@@ -31,7 +31,11 @@ export function clerkActivities(clerk: ClerkClient | undefined) {
       for (let offset = 0; ; offset += PAGE) {
         let page;
         try {
-          page = await clerk.users.getOrganizationMembershipList({ userId: input.userId, limit: PAGE, offset });
+          page = await clerk.users.getOrganizationMembershipList({
+            userId: input.userId,
+            limit: PAGE,
+            offset,
+          });
         } catch (err) {
           if (isNotFound(err)) return found; // deleted since: its user.deleted will follow
           throw err;
@@ -46,16 +50,31 @@ export function clerkActivities(clerk: ClerkClient | undefined) {
      * the organization's private metadata, so a retry after a lost answer finds the organization instead of making a
      * second one, and the organization's own webhooks land on that Account.
      */
-    async createOrganizationForAccount(input: { accountId: string; name: string; createdBy?: string }): Promise<{
+    async createOrganizationForAccount(input: {
+      accountId: string;
+      name: string;
+      createdBy?: string;
+    }): Promise<{
       organizationId: string;
       created: boolean;
     }> {
       if (!clerk) {
-        throw ApplicationFailure.create({ type: 'ClerkNotConfigured', message: 'CLERK_SECRET_KEY is not set', nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: 'ClerkNotConfigured',
+          message: 'CLERK_SECRET_KEY is not set',
+          nonRetryable: true,
+        });
       }
       for (let offset = 0; ; offset += PAGE) {
-        const page = await clerk.organizations.getOrganizationList({ query: input.name, limit: PAGE, offset });
-        const mine = page.data.find((o) => o.privateMetadata?.salesforceAccountId === input.accountId);
+        const page = await clerk.organizations.getOrganizationList({
+          query: input.name,
+          limit: PAGE,
+          offset,
+        });
+        const mine = page.data.find(
+          (o) =>
+            (o.privateMetadata as Record<string, unknown> | null)?.salesforceAccountId === input.accountId,
+        );
         if (mine) return { organizationId: mine.id, created: false };
         if (page.data.length < PAGE) break;
       }
@@ -71,7 +90,11 @@ export function clerkActivities(clerk: ClerkClient | undefined) {
      * organizationMembership.created / .updated: whether Clerk still has the membership. A membership deleted since
      * must not come back when its older events arrive late (a deletion is final).
      */
-    async membershipExists(input: { organizationId: string; userId: string; membershipId: string }): Promise<boolean | 'skipped'> {
+    async membershipExists(input: {
+      organizationId: string;
+      userId: string;
+      membershipId: string;
+    }): Promise<boolean | 'skipped'> {
       if (!clerk) return 'skipped';
       try {
         const page = await clerk.organizations.getOrganizationMembershipList({

@@ -11,7 +11,10 @@ const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The welcome email: HTML and text parts, greeting the user by first name. */
-export function welcomeEmail(firstName: string | null, subject: string): { subject: string; html: string; text: string } {
+export function welcomeEmail(
+  firstName: string | null,
+  subject: string,
+): { subject: string; html: string; text: string } {
   const name = firstName?.trim() || 'there';
   return {
     subject,
@@ -30,15 +33,29 @@ export function emailActivities(resend: Resend | undefined, settings: WelcomeEma
      * Sends the welcome email. Called only by the run that claimed it on the Contact (the durable "never two"
      * mark); Resend's idempotency key makes this call's own retries safe within Resend's 24 h.
      */
-    async sendWelcomeEmail(input: { userId: string; to: string; firstName: string | null }): Promise<{ id: string } | 'skipped'> {
+    async sendWelcomeEmail(input: {
+      userId: string;
+      to: string;
+      firstName: string | null;
+    }): Promise<{ id: string } | 'skipped'> {
       if (!resend || !settings) return 'skipped';
       const { data, error, headers } = await resend.emails.send(
-        { from: settings.from, to: [input.to], ...welcomeEmail(input.firstName, settings.subject), tags: [{ name: 'kind', value: 'welcome' }] },
+        {
+          from: settings.from,
+          to: [input.to],
+          ...welcomeEmail(input.firstName, settings.subject),
+          tags: [{ name: 'kind', value: 'welcome' }],
+        },
         { idempotencyKey: `welcome-email/${input.userId}` },
       );
       if (error) {
         const retryAfter = Number(headers?.['retry-after']);
-        throw new ResendError(error.statusCode ?? null, error.name, error.message, Number.isFinite(retryAfter) ? retryAfter : undefined);
+        throw new ResendError(
+          error.statusCode ?? null,
+          error.name,
+          error.message,
+          Number.isFinite(retryAfter) ? retryAfter : undefined,
+        );
       }
       return { id: data.id };
     },

@@ -17,7 +17,8 @@ const SALESFORCE_TRANSIENT = new Set([
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-const HTTP_TRANSIENT = (status: number | undefined) => status === undefined || status === 408 || status === 429 || status >= 500;
+const HTTP_TRANSIENT = (status: number | undefined) =>
+  status === undefined || status === 408 || status === 429 || status >= 500;
 
 /** An error thrown by this product's Salesforce code for a failed composite subrequest (same shape as jsforce's). */
 export class SalesforceError extends Error {
@@ -39,11 +40,21 @@ export function classifySalesforce(err: unknown): ApplicationFailure {
   const status = /^ERROR_HTTP_(\d{3})$/.exec(code ?? '')?.[1];
   if (code && !SALESFORCE_TRANSIENT.has(code) && !(status && HTTP_TRANSIENT(Number(status)))) {
     // REQUIRED_FIELD_MISSING, INVALID_FIELD, FIELD_CUSTOM_VALIDATION_EXCEPTION…: a retry would fail the same way.
-    return ApplicationFailure.create({ type: 'SalesforceRejected', message, nonRetryable: true, cause: asError(err) });
+    return ApplicationFailure.create({
+      type: 'SalesforceRejected',
+      message,
+      nonRetryable: true,
+      cause: asError(err),
+    });
   }
   // The daily API allocation is a rolling 24 h window: hammering it only burns the next requests.
   const nextRetryDelay = code === 'REQUEST_LIMIT_EXCEEDED' ? '15m' : undefined;
-  return ApplicationFailure.create({ type: 'SalesforceUnavailable', message, nextRetryDelay, cause: asError(err) });
+  return ApplicationFailure.create({
+    type: 'SalesforceUnavailable',
+    message,
+    nextRetryDelay,
+    cause: asError(err),
+  });
 }
 
 /** Clerk Backend API (`ClerkAPIResponseError`): 429 and 5xx are retried after `retryAfter` seconds; other 4xx are not. */
@@ -53,10 +64,20 @@ export function classifyClerk(err: unknown): ApplicationFailure {
   const code = e?.errors?.[0]?.code ?? 'unexpected_error';
   const message = `${status ?? 'NO_RESPONSE'} ${code}: ${e?.errors?.[0]?.message ?? messageOf(err)}`;
   if (!HTTP_TRANSIENT(status)) {
-    return ApplicationFailure.create({ type: 'ClerkRejected', message, nonRetryable: true, cause: asError(err) });
+    return ApplicationFailure.create({
+      type: 'ClerkRejected',
+      message,
+      nonRetryable: true,
+      cause: asError(err),
+    });
   }
   const retryAfter = typeof e?.retryAfter === 'number' && e.retryAfter > 0 ? e.retryAfter * 1000 : undefined;
-  return ApplicationFailure.create({ type: 'ClerkUnavailable', message, nextRetryDelay: retryAfter, cause: asError(err) });
+  return ApplicationFailure.create({
+    type: 'ClerkUnavailable',
+    message,
+    nextRetryDelay: retryAfter,
+    cause: asError(err),
+  });
 }
 
 /** The `{ error }` Resend's SDK returns instead of throwing. */
@@ -78,24 +99,45 @@ export function classifyResend(err: unknown): ApplicationFailure {
   const status = e?.statusCode ?? undefined;
   const message = `${status ?? 'NO_RESPONSE'} ${e?.errorName ?? 'application_error'}: ${messageOf(err)}`;
   if (!HTTP_TRANSIENT(status) && e?.errorName !== 'concurrent_idempotent_requests') {
-    return ApplicationFailure.create({ type: 'ResendRejected', message, nonRetryable: true, cause: asError(err) });
+    return ApplicationFailure.create({
+      type: 'ResendRejected',
+      message,
+      nonRetryable: true,
+      cause: asError(err),
+    });
   }
   const nextRetryDelay = e?.retryAfterSeconds ? e.retryAfterSeconds * 1000 : undefined;
-  return ApplicationFailure.create({ type: 'ResendUnavailable', message, nextRetryDelay, cause: asError(err) });
+  return ApplicationFailure.create({
+    type: 'ResendUnavailable',
+    message,
+    nextRetryDelay,
+    cause: asError(err),
+  });
 }
 
 /** Slack incoming webhook (`@slack/webhook`): 429 (after Retry-After) and 5xx are retried. */
 export function classifySlack(err: unknown): ApplicationFailure {
-  const response = (err as { original?: { response?: { status?: number; headers?: Record<string, unknown> } } })?.original
-    ?.response;
+  const response = (
+    err as { original?: { response?: { status?: number; headers?: Record<string, unknown> } } }
+  )?.original?.response;
   const status = response?.status;
   const message = `${status ?? 'NO_RESPONSE'}: ${messageOf(err)}`;
   if (!HTTP_TRANSIENT(status)) {
-    return ApplicationFailure.create({ type: 'SlackRejected', message, nonRetryable: true, cause: asError(err) });
+    return ApplicationFailure.create({
+      type: 'SlackRejected',
+      message,
+      nonRetryable: true,
+      cause: asError(err),
+    });
   }
   const retryAfter = Number(response?.headers?.['retry-after']);
   const nextRetryDelay = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined;
-  return ApplicationFailure.create({ type: 'SlackUnavailable', message, nextRetryDelay, cause: asError(err) });
+  return ApplicationFailure.create({
+    type: 'SlackUnavailable',
+    message,
+    nextRetryDelay,
+    cause: asError(err),
+  });
 }
 
 function asError(err: unknown): Error | undefined {

@@ -14,7 +14,9 @@ const missingSalesforce: SalesforceSession = {
 export function createSyncActivities(clients: Clients) {
   return {
     // A welcome email is claimed on the Contact only when it can be sent: switching email on later still welcomes.
-    ...salesforceActivities(clients.salesforce ?? missingSalesforce, { welcomeEmail: clients.resend !== undefined }),
+    ...salesforceActivities(clients.salesforce ?? missingSalesforce, {
+      welcomeEmail: clients.resend !== undefined,
+    }),
     ...clerkActivities(clients.clerk),
   };
 }

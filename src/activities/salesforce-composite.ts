@@ -50,7 +50,11 @@ export class CompositePlan {
 
   /** A SOQL query; later subrequests may reference `firstRecord(ref)`. */
   query(ref: string, q: string): this {
-    this.subrequests.push({ method: 'GET', url: this.url(`query?q=${encodeURIComponent(q)}`), referenceId: ref });
+    this.subrequests.push({
+      method: 'GET',
+      url: this.url(`query?q=${encodeURIComponent(q)}`),
+      referenceId: ref,
+    });
     return this;
   }
 
@@ -62,7 +66,12 @@ export class CompositePlan {
 
   /** An update of one record; `id` may be a reference, which makes the update conditional. */
   update(ref: string, type: string, id: string, body: Record<string, unknown>): this {
-    this.subrequests.push({ method: 'PATCH', url: this.url(`sobjects/${type}/${id}`), referenceId: ref, body });
+    this.subrequests.push({
+      method: 'PATCH',
+      url: this.url(`sobjects/${type}/${id}`),
+      referenceId: ref,
+      body,
+    });
     return this;
   }
 
@@ -96,7 +105,8 @@ export class CompositePlan {
   /** Sends the plan as one API call. `allOrNone` makes it one transaction (no conditional subrequests then). */
   async send(conn: Connection, { allOrNone = false } = {}): Promise<CompositeResult> {
     if (this.subrequests.length === 0) return new CompositeResult([]);
-    if (this.subrequests.length > 25) throw new Error(`a composite request takes at most 25 subrequests, not ${this.subrequests.length}`);
+    if (this.subrequests.length > 25)
+      throw new Error(`a composite request takes at most 25 subrequests, not ${this.subrequests.length}`);
     const answer = await conn.requestPost<{ compositeResponse: SubResult[] }>('/composite', {
       allOrNone,
       collateSubrequests: false,
@@ -141,8 +151,13 @@ export class CompositeResult {
         if (deletes.has(result.referenceId) && GONE.has(code)) continue;
         // In one transaction, PROCESSING_HALTED / rolled back only echo the subrequest that failed.
         if (EXPECTED.has(code) && !allOrNone) continue;
-        if (allOrNone && (code === 'PROCESSING_HALTED' || code === 'ALL_OR_NONE_OPERATION_ROLLED_BACK')) continue;
-        throw new SalesforceError(code, `${result.referenceId}: ${item.message ?? 'failed'}`, result.httpStatusCode);
+        if (allOrNone && (code === 'PROCESSING_HALTED' || code === 'ALL_OR_NONE_OPERATION_ROLLED_BACK'))
+          continue;
+        throw new SalesforceError(
+          code,
+          `${result.referenceId}: ${item.message ?? 'failed'}`,
+          result.httpStatusCode,
+        );
       }
     }
     return this;
@@ -158,7 +173,7 @@ export class CompositeResult {
   records<T = Record<string, unknown>>(ref: string): T[] {
     const r = this.byRef.get(ref);
     if (!r || r.httpStatusCode >= 300) return [];
-    return ((r.body as { records?: T[] }).records ?? []) as T[];
+    return (r.body as { records?: T[] }).records ?? [];
   }
 
   /** The id a create subrequest returned. */

@@ -39,7 +39,12 @@ function guardedUpsert(
   version: number | null,
   onCreate: Versioned,
 ): void {
-  plan.create(`${ref}Create`, type, { ...fields, ...onCreate, [external.field]: external.value, Clerk_Updated_At__c: version });
+  plan.create(`${ref}Create`, type, {
+    ...fields,
+    ...onCreate,
+    [external.field]: external.value,
+    Clerk_Updated_At__c: version,
+  });
   if (version === null) return;
   plan.query(
     `${ref}Older`,
@@ -58,7 +63,10 @@ function addLink(plan: CompositePlan, ref: string, accountId: string, organizati
     `${ref}Linkable`,
     `SELECT Id FROM Account WHERE Id = ${soql(accountId)} AND (Clerk_Organization_Id__c = null OR Clerk_Organization_Id__c = ${soql(organizationId)})`,
   );
-  plan.update(ref, 'Account', firstRecord(`${ref}Linkable`), { Clerk_Organization_Id__c: organizationId, Clerk_Status__c: 'Active' });
+  plan.update(ref, 'Account', firstRecord(`${ref}Linkable`), {
+    Clerk_Organization_Id__c: organizationId,
+    Clerk_Status__c: 'Active',
+  });
 }
 
 function outcomeOf(result: { succeeded(ref: string): boolean }, ref: string): UpsertOutcome {
@@ -99,7 +107,9 @@ function addPrimaryAccount(plan: CompositePlan, userId: string): void {
     'contactWithoutAccount',
     `SELECT Id FROM Contact WHERE Clerk_User_Id__c = ${soql(userId)} AND AccountId = null AND Clerk_Status__c != 'Deleted'`,
   );
-  plan.update('contactAccount', 'Contact', firstRecord('contactWithoutAccount'), { AccountId: firstRecord('account0Active') });
+  plan.update('contactAccount', 'Contact', firstRecord('contactWithoutAccount'), {
+    AccountId: firstRecord('account0Active'),
+  });
 }
 
 function chunk<T>(items: readonly T[], first: number, next: number): T[][] {
@@ -131,9 +141,17 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       for (const [b, batch] of batches.entries()) {
         const plan = newPlan();
         if (b === 0) {
-          guardedUpsert(plan, 'contact', 'Contact', { field: 'Clerk_User_Id__c', value: userId }, { ...input.contact }, input.version, {
-            Clerk_Status__c: 'Active',
-          });
+          guardedUpsert(
+            plan,
+            'contact',
+            'Contact',
+            { field: 'Clerk_User_Id__c', value: userId },
+            { ...input.contact },
+            input.version,
+            {
+              Clerk_Status__c: 'Active',
+            },
+          );
           const claim = options.welcomeEmail ? input.welcomeEmailClaim : undefined;
           if (claim) {
             // The durable "never two": set once per Contact, it outlives Resend's 24 h keys and Temporal's retention.
@@ -143,7 +161,9 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
               `SELECT Id FROM Contact WHERE Clerk_User_Id__c = ${soql(userId)} AND Clerk_Status__c = 'Active' ` +
                 `AND (Clerk_Welcome_Email_Claim__c = null OR Clerk_Welcome_Email_Claim__c = ${soql(claim)})`,
             );
-            plan.update('welcomeClaim', 'Contact', firstRecord('welcomeClaimable'), { Clerk_Welcome_Email_Claim__c: claim });
+            plan.update('welcomeClaim', 'Contact', firstRecord('welcomeClaimable'), {
+              Clerk_Welcome_Email_Claim__c: claim,
+            });
           }
         }
         if (batch.length > 0) {
@@ -157,7 +177,8 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
           result.welcomeEmailClaimed = res.succeeded('welcomeClaim');
         }
         batch.forEach((sync, i) => {
-          const active = res.records(`account${i}Active`).length > 0 && res.records('contactActive').length > 0;
+          const active =
+            res.records(`account${i}Active`).length > 0 && res.records('contactActive').length > 0;
           result.memberships.push({
             membershipId: sync.membership.Clerk_Membership_Id__c,
             outcome: active ? outcomeOf(res, `membership${i}`) : 'skipped',
@@ -168,14 +189,26 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
     },
 
     /** organization.created / .updated: the Account, guarded by Clerk's `updated_at`; linked to `accountId` when given. */
-    async upsertAccount(input: { account: AccountFields; version: number; linkAccountId?: string }): Promise<UpsertOutcome> {
+    async upsertAccount(input: {
+      account: AccountFields;
+      version: number;
+      linkAccountId?: string;
+    }): Promise<UpsertOutcome> {
       const conn = await session.connection();
       const orgId = input.account.Clerk_Organization_Id__c;
       const plan = newPlan();
       if (input.linkAccountId) addLink(plan, 'link', input.linkAccountId, orgId);
-      guardedUpsert(plan, 'account', 'Account', { field: 'Clerk_Organization_Id__c', value: orgId }, { ...input.account }, input.version, {
-        Clerk_Status__c: 'Active',
-      });
+      guardedUpsert(
+        plan,
+        'account',
+        'Account',
+        { field: 'Clerk_Organization_Id__c', value: orgId },
+        { ...input.account },
+        input.version,
+        {
+          Clerk_Status__c: 'Active',
+        },
+      );
       return outcomeOf(await plan.send(conn), 'account');
     },
 
@@ -183,7 +216,10 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
      * organizationMembership.created / .updated: Contact and Account created from the payload if missing, the
      * membership upserted (guarded), the Contact's AccountId set when it has none. One API call.
      */
-    async upsertMembership(input: { contact: ContactFields; sync: MembershipSync }): Promise<UpsertOutcome | 'skipped'> {
+    async upsertMembership(input: {
+      contact: ContactFields;
+      sync: MembershipSync;
+    }): Promise<UpsertOutcome | 'skipped'> {
       const conn = await session.connection();
       const plan = newPlan();
       // Created without a version: the user's own events (which carry every field) always overwrite it.
@@ -192,7 +228,8 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       addMembership(plan, 0, input.sync);
       addPrimaryAccount(plan, input.contact.Clerk_User_Id__c);
       const res = await plan.send(conn);
-      if (res.records('contactActive').length === 0 || res.records('account0Active').length === 0) return 'skipped';
+      if (res.records('contactActive').length === 0 || res.records('account0Active').length === 0)
+        return 'skipped';
       return outcomeOf(res, 'membership0');
     },
 
@@ -201,10 +238,17 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       const conn = await session.connection();
       const plan = newPlan();
       // Marked first, listed after: a membership event racing this one sees the Contact deleted and stops.
-      plan.create('tombstone', 'Contact', { Clerk_User_Id__c: input.userId, LastName: 'Unknown', Clerk_Status__c: 'Deleted' });
+      plan.create('tombstone', 'Contact', {
+        Clerk_User_Id__c: input.userId,
+        LastName: 'Unknown',
+        Clerk_Status__c: 'Deleted',
+      });
       plan.query('contact', `SELECT Id FROM Contact WHERE Clerk_User_Id__c = ${soql(input.userId)}`);
       plan.update('mark', 'Contact', firstRecord('contact'), { Clerk_Status__c: 'Deleted', AccountId: null });
-      plan.query('memberships', `SELECT Id FROM Clerk_Membership__c WHERE Contact__r.Clerk_User_Id__c = ${soql(input.userId)}`);
+      plan.query(
+        'memberships',
+        `SELECT Id FROM Clerk_Membership__c WHERE Contact__r.Clerk_User_Id__c = ${soql(input.userId)}`,
+      );
       const res = await plan.send(conn);
       const ids = res.records<{ Id: string }>('memberships').map((r) => r.Id);
       await deleteRecords(conn, newPlan, ids);
@@ -227,7 +271,10 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
         })
         .query('account', `SELECT Id FROM Account WHERE Clerk_Organization_Id__c = ${org}`)
         .update('mark', 'Account', firstRecord('account'), { Clerk_Status__c: 'Deleted' })
-        .query('memberships', `SELECT Id FROM Clerk_Membership__c WHERE Account__r.Clerk_Organization_Id__c = ${org}`)
+        .query(
+          'memberships',
+          `SELECT Id FROM Clerk_Membership__c WHERE Account__r.Clerk_Organization_Id__c = ${org}`,
+        )
         .query('contacts', `SELECT Id FROM Contact WHERE Account.Clerk_Organization_Id__c = ${org}`);
       const res = await plan.send(conn);
       const contacts = res.records<{ Id: string }>('contacts').map((r) => r.Id);
@@ -237,7 +284,8 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
           `SELECT Contact__c, Account__c FROM Clerk_Membership__c WHERE Contact__c IN (${contacts.map(soql).join(', ')}) ` +
             `AND Account__r.Clerk_Organization_Id__c != ${org} AND Account__r.Clerk_Status__c != 'Deleted' ORDER BY CreatedDate ASC`,
         );
-        for (const r of others.records) if (moves.get(r.Contact__c) === null) moves.set(r.Contact__c, r.Account__c);
+        for (const r of others.records)
+          if (moves.get(r.Contact__c) === null) moves.set(r.Contact__c, r.Account__c);
       }
       const ids = res.records<{ Id: string }>('memberships').map((r) => r.Id);
       await deleteRecords(
@@ -250,13 +298,17 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
     },
 
     /** `POST /api/organizations`: the Account to create a Clerk organization for; null when there is none. */
-    async getAccount(input: { accountId: string }): Promise<{ name: string; organizationId: string | null } | null> {
+    async getAccount(input: {
+      accountId: string;
+    }): Promise<{ name: string; organizationId: string | null } | null> {
       const conn = await session.connection();
       const { records } = await conn.query<{ Name: string; Clerk_Organization_Id__c: string | null }>(
         `SELECT Name, Clerk_Organization_Id__c FROM Account WHERE Id = ${soql(input.accountId)}`,
       );
       const [account] = records;
-      return account ? { name: account.Name, organizationId: account.Clerk_Organization_Id__c ?? null } : null;
+      return account
+        ? { name: account.Name, organizationId: account.Clerk_Organization_Id__c ?? null }
+        : null;
     },
 
     /** `POST /api/organizations`: writes the new organization's id to its Account (unless an event already did). */
@@ -305,25 +357,36 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       const user = soql(input.userId);
       const org = soql(input.organizationId);
       const res = await newPlan()
-        .query('pointing', `SELECT Id, AccountId FROM Contact WHERE Clerk_User_Id__c = ${user} AND Account.Clerk_Organization_Id__c = ${org}`)
+        .query(
+          'pointing',
+          `SELECT Id, AccountId FROM Contact WHERE Clerk_User_Id__c = ${user} AND Account.Clerk_Organization_Id__c = ${org}`,
+        )
         .query(
           'other',
           `SELECT Account__c FROM Clerk_Membership__c WHERE Contact__r.Clerk_User_Id__c = ${user} AND Account__r.Clerk_Organization_Id__c != ${org} ` +
             `AND Account__r.Clerk_Status__c != 'Deleted' ORDER BY CreatedDate ASC LIMIT 1`,
         )
         .update('clear', 'Contact', firstRecord('pointing'), { AccountId: null })
-        .update('repoint', 'Contact', firstRecord('pointing'), { AccountId: firstRecord('other', 'Account__c') })
+        .update('repoint', 'Contact', firstRecord('pointing'), {
+          AccountId: firstRecord('other', 'Account__c'),
+        })
         .send(conn);
       const [pointing] = res.records<{ Id: string; AccountId: string }>('pointing');
       if (!pointing) return null;
       const [other] = res.records<{ Account__c: string }>('other');
-      return { contactId: pointing.Id, previousAccountId: pointing.AccountId, accountId: other?.Account__c ?? null };
+      return {
+        contactId: pointing.Id,
+        previousAccountId: pointing.AccountId,
+        accountId: other?.Account__c ?? null,
+      };
     },
 
     /** Undo of `repointContactAccount`: puts the Contact's AccountId back. */
     async setContactAccount(input: { contactId: string; accountId: string | null }): Promise<void> {
       const conn = await session.connection();
-      await newPlan().update('set', 'Contact', input.contactId, { AccountId: input.accountId }).send(conn, { allOrNone: true });
+      await newPlan()
+        .update('set', 'Contact', input.contactId, { AccountId: input.accountId })
+        .send(conn, { allOrNone: true });
     },
   });
 }

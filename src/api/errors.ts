@@ -38,7 +38,9 @@ export function toHttpError(err: unknown): HttpError {
   }
   if (err instanceof TemporalUnavailable) {
     // Svix retries a 5xx later; nothing was started, so nothing is lost.
-    return new HttpError(503, 'temporal_unavailable', 'Workflow engine unavailable, retry later', { 'Retry-After': '5' });
+    return new HttpError(503, 'temporal_unavailable', 'Workflow engine unavailable, retry later', {
+      'Retry-After': '5',
+    });
   }
   return new HttpError(500, 'internal_error', 'Internal error');
 }

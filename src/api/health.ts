@@ -3,7 +3,10 @@ import type { Connection } from '@temporalio/client';
 import type { Metrics } from './metrics';
 
 /** `/healthz` (process up), `/readyz` (Temporal answers within 2 s), `/metrics` (Prometheus text). */
-export function healthRoutes(router: Router, { connection, metrics }: { connection: Connection; metrics: Metrics }): void {
+export function healthRoutes(
+  router: Router,
+  { connection, metrics }: { connection: Connection; metrics: Metrics },
+): void {
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });

@@ -39,7 +39,10 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://localhost:${port}`;
-  logger.info({ url, temporal: config.temporal.address, taskQueue: config.temporal.taskQueue }, 'API listening');
+  logger.info(
+    { url, temporal: config.temporal.address, taskQueue: config.temporal.taskQueue },
+    'API listening',
+  );
   return {
     url,
     server,

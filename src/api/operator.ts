@@ -10,7 +10,9 @@ import type { Starter } from '../starter';
 import { HttpError } from './errors';
 
 const CreateOrganizationBody = z.strictObject({
-  accountId: z.string().regex(ACCOUNT_ID, 'must be a Salesforce Account Id (15 or 18 characters, starting with 001)'),
+  accountId: z
+    .string()
+    .regex(ACCOUNT_ID, 'must be a Salesforce Account Id (15 or 18 characters, starting with 001)'),
   createdBy: z
     .string()
     .regex(/^user_[A-Za-z0-9]+$/, 'must be a Clerk user id (user_…)')
@@ -28,12 +30,20 @@ function authorize(ctx: Context, apiKey: string): void {
   const [scheme, token] = ctx.get('authorization').split(' ');
   if (scheme?.toLowerCase() !== 'bearer' || !token || !sameKey(token, apiKey)) {
     ctx.set('WWW-Authenticate', 'Bearer');
-    throw new HttpError(401, 'unauthorized', 'A valid Authorization: Bearer <CLERK_SYNC_API_KEY> header is required');
+    throw new HttpError(
+      401,
+      'unauthorized',
+      'A valid Authorization: Bearer <CLERK_SYNC_API_KEY> header is required',
+    );
   }
 }
 
 async function readJson(ctx: Context): Promise<unknown> {
-  const raw = await getRawBody(ctx.req, { limit: '64kb', length: ctx.get('content-length') || undefined, encoding: 'utf8' });
+  const raw = await getRawBody(ctx.req, {
+    limit: '64kb',
+    length: ctx.get('content-length') || undefined,
+    encoding: 'utf8',
+  });
   try {
     return JSON.parse(raw) as unknown;
   } catch {
@@ -42,7 +52,10 @@ async function readJson(ctx: Context): Promise<unknown> {
 }
 
 /** The operator API (`/api/*`); without `CLERK_SYNC_API_KEY` none of it exists (404). */
-export function operatorRoutes(router: Router, deps: { apiKey?: string; starter: Starter; logger: Logger }): void {
+export function operatorRoutes(
+  router: Router,
+  deps: { apiKey?: string; starter: Starter; logger: Logger },
+): void {
   const { apiKey, starter, logger } = deps;
   if (!apiKey) return;
 
@@ -51,7 +64,9 @@ export function operatorRoutes(router: Router, deps: { apiKey?: string; starter:
     authorize(ctx, apiKey);
     const parsed = CreateOrganizationBody.safeParse(await readJson(ctx));
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+      const problems = parsed.error.issues
+        .map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
+        .join('; ');
       throw new HttpError(400, 'invalid_request', problems);
     }
     const { accountId, createdBy } = parsed.data;
@@ -62,7 +77,10 @@ export function operatorRoutes(router: Router, deps: { apiKey?: string; starter:
       summary: `create Clerk organization for Account ${accountId}`,
       searchAttributes: createdBy ? [{ key: ClerkUserId, value: createdBy }] : [],
     });
-    logger.info({ accountId, workflowId: result.workflowId, status: result.status }, 'create organization requested');
+    logger.info(
+      { accountId, workflowId: result.workflowId, status: result.status },
+      'create organization requested',
+    );
     ctx.status = 202;
     ctx.body = { status: result.status, workflowId: result.workflowId };
   });

@@ -46,7 +46,11 @@ function verify(verifiers: readonly Webhook[], body: Buffer, headers: Record<str
   }
   if (lastError instanceof WebhookVerificationError) {
     const malformed = /headers/i.test(lastError.message);
-    throw new HttpError(malformed ? 400 : 401, malformed ? 'invalid_headers' : 'invalid_signature', lastError.message);
+    throw new HttpError(
+      malformed ? 400 : 401,
+      malformed ? 'invalid_headers' : 'invalid_signature',
+      lastError.message,
+    );
   }
   throw lastError;
 }
@@ -61,7 +65,11 @@ function asEvent(parsed: unknown): { type: string; data: Record<string, unknown>
     event.data === null ||
     Array.isArray(event.data)
   ) {
-    throw new HttpError(400, 'invalid_event', 'Body must be a Clerk event: a JSON object with "type" and "data"');
+    throw new HttpError(
+      400,
+      'invalid_event',
+      'Body must be a Clerk event: a JSON object with "type" and "data"',
+    );
   }
   return { type: event.type, data: event.data as Record<string, unknown>, timestamp: event.timestamp };
 }
@@ -77,7 +85,10 @@ export function webhookRoutes(
   router.post('/webhooks/clerk', async (ctx) => {
     try {
       const headers = signedHeaders(ctx);
-      const body = await getRawBody(ctx.req, { limit: MAX_BODY_BYTES, length: ctx.get('content-length') || undefined });
+      const body = await getRawBody(ctx.req, {
+        limit: MAX_BODY_BYTES,
+        length: ctx.get('content-length') || undefined,
+      });
       const event = asEvent(verify(verifiers, body, headers));
       const svixId = headers['svix-id']!;
       const delivery = routeEvent(svixId, event, Date.now());
@@ -95,7 +106,13 @@ export function webhookRoutes(
       timer({ result: result.status });
       metrics.webhookRequests.inc({ outcome: result.status });
       logger.info(
-        { svixId, workflowId: result.workflowId, eventType: event.type, ...delivery.ids, status: result.status },
+        {
+          svixId,
+          workflowId: result.workflowId,
+          eventType: event.type,
+          ...delivery.ids,
+          status: result.status,
+        },
         result.status === 'started' ? 'workflow started' : 'duplicate delivery',
       );
       ctx.status = result.status === 'started' ? 202 : 200;

@@ -20,7 +20,8 @@ function sandboxOverrides(env: Record<string, string | undefined>, sandbox: Sand
       SALESFORCE_CLIENT_SECRET: s.SALESFORCE_CLIENT_SECRET,
     });
   }
-  if (!env.CLERK_SECRET_KEY) Object.assign(out, { CLERK_API_URL: s.CLERK_API_URL, CLERK_SECRET_KEY: s.CLERK_SECRET_KEY });
+  if (!env.CLERK_SECRET_KEY)
+    Object.assign(out, { CLERK_API_URL: s.CLERK_API_URL, CLERK_SECRET_KEY: s.CLERK_SECRET_KEY });
   if (!env.RESEND_API_KEY) {
     Object.assign(out, {
       RESEND_BASE_URL: s.RESEND_BASE_URL,
@@ -33,13 +34,21 @@ function sandboxOverrides(env: Record<string, string | undefined>, sandbox: Sand
 }
 
 const needsSandbox = (env: Record<string, string | undefined>) =>
-  !(env.SALESFORCE_CLIENT_ID || env.SALESFORCE_ACCESS_TOKEN) || !env.CLERK_SECRET_KEY || !env.RESEND_API_KEY || !env.SLACK_WEBHOOK_URL;
+  !(env.SALESFORCE_CLIENT_ID || env.SALESFORCE_ACCESS_TOKEN) ||
+  !env.CLERK_SECRET_KEY ||
+  !env.RESEND_API_KEY ||
+  !env.SLACK_WEBHOOK_URL;
 
 /**
  * `npm start`: a Temporal dev server with its Web UI (state in .data/), the sandbox for every service without
  * credentials, the worker and the API, in one process. Ctrl-C stops everything.
  */
-export async function runDev(opts: { port?: number; temporalPort: number; uiPort: number; sandboxPort: number }): Promise<void> {
+export async function runDev(opts: {
+  port?: number;
+  temporalPort: number;
+  uiPort: number;
+  sandboxPort: number;
+}): Promise<void> {
   const baseEnv = readEnv();
   const logger = createLogger(baseEnv.LOG_LEVEL ?? 'info');
   installRuntimeLogger(logger);
@@ -55,7 +64,8 @@ export async function runDev(opts: { port?: number; temporalPort: number; uiPort
 
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((err: unknown) => logger.warn({ err }, 'stop failed'));
+    for (const stop of stops.reverse())
+      await stop().catch((err: unknown) => logger.warn({ err }, 'stop failed'));
   };
   try {
     let sandbox: Sandbox | undefined;
@@ -90,7 +100,10 @@ export async function runDev(opts: { port?: number; temporalPort: number; uiPort
 
     const api = await startApi(config, logger);
     stops.push(() => api.close());
-    const connection = await NativeConnection.connect({ address: config.temporal.address, apiKey: config.temporal.apiKey });
+    const connection = await NativeConnection.connect({
+      address: config.temporal.address,
+      apiKey: config.temporal.apiKey,
+    });
     stops.push(() => connection.close());
     const workers = await createWorkers({ config, connection, clients: createClients(config, logger) });
 
@@ -99,7 +112,9 @@ export async function runDev(opts: { port?: number; temporalPort: number; uiPort
       'clerk-sync is running (Ctrl-C stops everything)',
       `  API:            ${api.url}  (POST /webhooks/clerk, GET /healthz /readyz /metrics)`,
       `  Temporal:       ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
-      server?.uiUrl ? `  Temporal UI:    ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows` : undefined,
+      server?.uiUrl
+        ? `  Temporal UI:    ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`
+        : undefined,
       sandbox ? `  Sandbox:        ${sandbox.url}  (Salesforce, Clerk, Resend and Slack records)` : undefined,
       ...lines.map((l) => `  ${l}`),
       '',

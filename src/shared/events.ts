@@ -43,10 +43,26 @@ export const ROUTES = {
   'user.deleted': { workflowType: 'markUserDeleted', record: 'Contact', ids: userIds },
   'organization.created': { workflowType: 'syncOrganization', record: 'Account', ids: organizationIds },
   'organization.updated': { workflowType: 'syncOrganization', record: 'Account', ids: organizationIds },
-  'organization.deleted': { workflowType: 'markOrganizationDeleted', record: 'Account', ids: organizationIds },
-  'organizationMembership.created': { workflowType: 'syncMembership', record: 'Clerk_Membership__c', ids: membershipIds },
-  'organizationMembership.updated': { workflowType: 'syncMembership', record: 'Clerk_Membership__c', ids: membershipIds },
-  'organizationMembership.deleted': { workflowType: 'removeMembership', record: 'Clerk_Membership__c', ids: membershipIds },
+  'organization.deleted': {
+    workflowType: 'markOrganizationDeleted',
+    record: 'Account',
+    ids: organizationIds,
+  },
+  'organizationMembership.created': {
+    workflowType: 'syncMembership',
+    record: 'Clerk_Membership__c',
+    ids: membershipIds,
+  },
+  'organizationMembership.updated': {
+    workflowType: 'syncMembership',
+    record: 'Clerk_Membership__c',
+    ids: membershipIds,
+  },
+  'organizationMembership.deleted': {
+    workflowType: 'removeMembership',
+    record: 'Clerk_Membership__c',
+    ids: membershipIds,
+  },
 } as const satisfies Record<string, Route>;
 
 /** A Clerk event type the product acts on. */
@@ -89,7 +105,10 @@ export function routeEvent(
   const searchAttributes: SearchAttributePair[] = [{ key: ClerkEventType, value: event.type }];
   if (ids.userId) searchAttributes.push({ key: ClerkUserId, value: ids.userId });
   if (ids.organizationId) searchAttributes.push({ key: ClerkOrganizationId, value: ids.organizationId });
-  const who = [ids.userId, ids.organizationId && (ids.userId ? `in ${ids.organizationId}` : ids.organizationId)]
+  const who = [
+    ids.userId,
+    ids.organizationId && (ids.userId ? `in ${ids.organizationId}` : ids.organizationId),
+  ]
     .filter(Boolean)
     .join(' ');
   return {

@@ -42,8 +42,16 @@ export interface MembershipFields {
 }
 
 /** Salesforce requires a LastName: the last name, else the username, else the email's local part, else `Unknown`. */
-export function lastNameOf(u: { last_name?: string | null; username?: string | null }, address: string | null): string {
-  return clip(u.last_name, LIMITS.LastName) ?? clip(u.username, LIMITS.LastName) ?? clip(address?.split('@')[0], LIMITS.LastName) ?? 'Unknown';
+export function lastNameOf(
+  u: { last_name?: string | null; username?: string | null },
+  address: string | null,
+): string {
+  return (
+    clip(u.last_name, LIMITS.LastName) ??
+    clip(u.username, LIMITS.LastName) ??
+    clip(address?.split('@')[0], LIMITS.LastName) ??
+    'Unknown'
+  );
 }
 
 /** The address whose id is `primary_email_address_id` (not necessarily the first one), or null. */
@@ -118,7 +126,9 @@ export interface MembershipSync {
 export const ACCOUNT_ID = /^001[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?$/;
 
 /** The Account an organization was created for, from its private metadata (`salesforceAccountId`); else undefined. */
-export function linkedAccountId(privateMetadata: Record<string, unknown> | null | undefined): string | undefined {
+export function linkedAccountId(
+  privateMetadata: Record<string, unknown> | null | undefined,
+): string | undefined {
   const id = privateMetadata?.salesforceAccountId;
   return typeof id === 'string' && ACCOUNT_ID.test(id) ? id : undefined;
 }

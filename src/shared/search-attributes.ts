@@ -5,7 +5,10 @@ export const ClerkEventType = defineSearchAttributeKey('ClerkEventType', SearchA
 /** The Clerk user (`user_…`) a workflow concerns. */
 export const ClerkUserId = defineSearchAttributeKey('ClerkUserId', SearchAttributeType.KEYWORD);
 /** The Clerk organization (`org_…`) a workflow concerns. */
-export const ClerkOrganizationId = defineSearchAttributeKey('ClerkOrganizationId', SearchAttributeType.KEYWORD);
+export const ClerkOrganizationId = defineSearchAttributeKey(
+  'ClerkOrganizationId',
+  SearchAttributeType.KEYWORD,
+);
 /** The Svix message id (`msg_…`) of the delivery that started the workflow. */
 export const ClerkMessageId = defineSearchAttributeKey('ClerkMessageId', SearchAttributeType.KEYWORD);
 

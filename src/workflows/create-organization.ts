@@ -23,7 +23,8 @@ export async function createOrganizationForAccount(
       nonRetryable: true,
     });
   }
-  if (account.organizationId) return { organizationId: account.organizationId, accountId: request.accountId, created: false };
+  if (account.organizationId)
+    return { organizationId: account.organizationId, accountId: request.accountId, created: false };
   const { organizationId, created } = await clerk.createOrganizationForAccount({
     accountId: request.accountId,
     name: account.name,

@@ -38,6 +38,9 @@ export async function notify(text: string): Promise<void> {
 }
 
 /** A person's name for a notice, never their email: "Ada Lovelace" or the user id. */
-export function displayName(u: { first_name?: string | null; last_name?: string | null }, fallback: string): string {
+export function displayName(
+  u: { first_name?: string | null; last_name?: string | null },
+  fallback: string,
+): string {
   return [u.first_name, u.last_name].filter(Boolean).join(' ') || fallback;
 }

@@ -12,9 +12,16 @@ import { clerk, salesforce } from './proxies';
 export async function syncMembership(event: ClerkEvent): Promise<{ membership: string }> {
   const m = parseData(ClerkMembership, event);
   const userId = m.public_user_data.user_id;
-  const exists = await clerk.membershipExists({ organizationId: m.organization.id, userId, membershipId: m.id });
+  const exists = await clerk.membershipExists({
+    organizationId: m.organization.id,
+    userId,
+    membershipId: m.id,
+  });
   if (exists === false) return { membership: 'skipped: no longer in Clerk' };
-  const outcome = await salesforce.upsertMembership({ contact: contactFromMembership(m), sync: membershipSyncFrom(m) });
+  const outcome = await salesforce.upsertMembership({
+    contact: contactFromMembership(m),
+    sync: membershipSyncFrom(m),
+  });
   const who = displayName(m.public_user_data, userId);
   if (outcome === 'created') await notify(`${who} joined ${m.organization.name} as ${m.role}`);
   if (outcome === 'updated') await notify(`${who} is now ${m.role} in ${m.organization.name}`);
@@ -26,7 +33,9 @@ export async function syncMembership(event: ClerkEvent): Promise<{ membership: s
  * remaining membership's Account (or none). A step that fails for good undoes the steps before it, newest first,
  * so Salesforce is left as it was, and the run fails visibly, ready for `clerk-sync replay`.
  */
-export async function removeMembership(event: ClerkEvent): Promise<{ removed: boolean; accountMoved: boolean }> {
+export async function removeMembership(
+  event: ClerkEvent,
+): Promise<{ removed: boolean; accountMoved: boolean }> {
   const m = parseData(ClerkMembership, event);
   const sync = membershipSyncFrom(m);
   const userId = m.public_user_data.user_id;
@@ -36,14 +45,19 @@ export async function removeMembership(event: ClerkEvent): Promise<{ removed: bo
   let moved: Awaited<ReturnType<typeof salesforce.repointContactAccount>> = null;
   try {
     removed = await salesforce.deleteMembership({ membershipId: m.id });
-    if (removed) undo.unshift({ step: 'restore membership', run: () => salesforce.restoreMembership({ sync }) });
+    if (removed)
+      undo.unshift({ step: 'restore membership', run: () => salesforce.restoreMembership({ sync }) });
     step = 'move the Contact to another Account';
     moved = await salesforce.repointContactAccount({ userId, organizationId: m.organization.id });
     const previous = moved;
     if (previous) {
       undo.unshift({
         step: 'restore AccountId',
-        run: () => salesforce.setContactAccount({ contactId: previous.contactId, accountId: previous.previousAccountId }),
+        run: () =>
+          salesforce.setContactAccount({
+            contactId: previous.contactId,
+            accountId: previous.previousAccountId,
+          }),
       });
     }
   } catch (err) {
@@ -53,15 +67,21 @@ export async function removeMembership(event: ClerkEvent): Promise<{ removed: bo
         await run();
         undone.push(undoStep);
       } catch (undoErr) {
-        log.error('compensation failed', { step: undoStep, error: undoErr instanceof Error ? undoErr.message : String(undoErr) });
+        log.error('compensation failed', {
+          step: undoStep,
+          error: undoErr instanceof Error ? undoErr.message : String(undoErr),
+        });
       }
     }
-    const cause = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    const cause =
+      err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     throw ApplicationFailure.create({
       type: 'MembershipRemovalRolledBack',
       message:
         `removing membership ${m.id} failed at "${step}" (${cause}); ` +
-        (undone.length === undo.length ? `rolled back: ${undone.join(', ') || 'nothing to undo'}` : `rollback incomplete: ${undone.join(', ')}`),
+        (undone.length === undo.length
+          ? `rolled back: ${undone.join(', ') || 'nothing to undo'}`
+          : `rollback incomplete: ${undone.join(', ')}`),
       nonRetryable: true,
       cause: err instanceof Error ? err : undefined,
     });

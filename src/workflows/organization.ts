@@ -5,7 +5,9 @@ import { parseData } from './input';
 import { salesforce } from './proxies';
 
 /** organization.created / .updated: the Account upserted on its Clerk id, unless Salesforce holds a newer version. */
-export async function syncOrganization(event: ClerkEvent): Promise<{ account: 'created' | 'updated' | 'stale' }> {
+export async function syncOrganization(
+  event: ClerkEvent,
+): Promise<{ account: 'created' | 'updated' | 'stale' }> {
   const org = parseData(ClerkOrganization, event);
   const account = await salesforce.upsertAccount({
     account: accountFromOrganization(org),
@@ -16,7 +18,9 @@ export async function syncOrganization(event: ClerkEvent): Promise<{ account: 'c
 }
 
 /** organization.deleted: the Account kept as Deleted; its memberships removed; Contacts moved to another Account. */
-export async function markOrganizationDeleted(event: ClerkEvent): Promise<{ membershipsRemoved: number; contactsMoved: number }> {
+export async function markOrganizationDeleted(
+  event: ClerkEvent,
+): Promise<{ membershipsRemoved: number; contactsMoved: number }> {
   const { id, slug } = parseData(ClerkDeleted, event);
   return salesforce.markAccountDeleted({ organizationId: id, slug });
 }

@@ -15,7 +15,11 @@ export const clerk = proxyActivities<ClerkActivities>({ startToCloseTimeout: '30
 
 /** The welcome email, on its rate-limited queue. */
 export function email() {
-  return proxyActivities<EmailActivities>({ taskQueue: emailTaskQueue(workflowInfo().taskQueue), startToCloseTimeout: '30s', retry });
+  return proxyActivities<EmailActivities>({
+    taskQueue: emailTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '30s',
+    retry,
+  });
 }
 
 /** The Slack notice, on its rate-limited queue; given up after ten minutes so that it never holds a sync. */

@@ -23,9 +23,19 @@ describe('when Temporal is unreachable', () => {
     const port = await freePort();
     const dbFilename = join(mkdtempSync(join(tmpdir(), 'clerk-sync-')), 'temporal.db');
     server = await startDevServer({ port, dbFilename });
-    const connection = lazyConnection({ address: server.address, namespace: 'default', taskQueue: 'x', tls: false });
+    const connection = lazyConnection({
+      address: server.address,
+      namespace: 'default',
+      taskQueue: 'x',
+      tls: false,
+    });
     const client = new Client({ connection });
-    const api = await startTestApi({ client, taskQueue: uniqueTaskQueue('down'), secrets: [SECRET], startTimeoutMs: 3_000 });
+    const api = await startTestApi({
+      client,
+      taskQueue: uniqueTaskQueue('down'),
+      secrets: [SECRET],
+      startTimeoutMs: 3_000,
+    });
     try {
       const before = await api.postEvent(loadFixture('user.created'));
       expect(before.body.status).toBe('started');
@@ -38,7 +48,9 @@ describe('when Temporal is unreachable', () => {
       expect(during).toEqual({
         svixId,
         status: 503,
-        body: { error: { code: 'temporal_unavailable', message: 'Workflow engine unavailable, retry later' } },
+        body: {
+          error: { code: 'temporal_unavailable', message: 'Workflow engine unavailable, retry later' },
+        },
       });
       const ready = await fetch(`${api.url}/readyz`);
       expect(ready.status).toBe(503);
@@ -59,7 +71,12 @@ describe('when Temporal is unreachable', () => {
 
   it('answers 503 when a start hangs, well inside Svix 15-second timeout', async () => {
     const hole = await blackhole();
-    const connection = lazyConnection({ address: hole.address, namespace: 'default', taskQueue: 'x', tls: false });
+    const connection = lazyConnection({
+      address: hole.address,
+      namespace: 'default',
+      taskQueue: 'x',
+      tls: false,
+    });
     const api = await startTestApi({
       client: new Client({ connection }),
       taskQueue: 'never',

@@ -20,11 +20,16 @@ afterAll(async () => {
 
 /** Every run Temporal holds for a workflow id (visibility is eventually consistent: wait for `count`). */
 async function runsOf(svixId: string, count: number): Promise<string[]> {
-  return waitUntil(async () => {
-    const runs: string[] = [];
-    for await (const w of env.client.workflow.list({ query: `WorkflowId = '${svixId}'` })) runs.push(w.status.name);
-    return runs.length === count ? runs.sort() : undefined;
-  }, 10_000, `${count} runs of ${svixId}`);
+  return waitUntil(
+    async () => {
+      const runs: string[] = [];
+      for await (const w of env.client.workflow.list({ query: `WorkflowId = '${svixId}'` }))
+        runs.push(w.status.name);
+      return runs.length === count ? runs.sort() : undefined;
+    },
+    10_000,
+    `${count} runs of ${svixId}`,
+  );
 }
 
 describe('redeliveries of the same svix-id', () => {
@@ -82,7 +87,9 @@ describe('redeliveries of the same svix-id', () => {
       workflowExecutionTimeout: '1s',
       typedSearchAttributes: [{ key: ClerkMessageId, value: svixId }],
     });
-    await waitUntil(async () => (await env.client.workflow.getHandle(svixId).describe()).status.name === 'TIMED_OUT');
+    await waitUntil(
+      async () => (await env.client.workflow.getHandle(svixId).describe()).status.name === 'TIMED_OUT',
+    );
     const again = await api.postEvent(loadFixture('user.updated'), { svixId });
     expect(again.body).toEqual({ status: 'started', workflowId: svixId });
     expect(await runsOf(svixId, 2)).toEqual(['RUNNING', 'TIMED_OUT']);

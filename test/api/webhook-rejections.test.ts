@@ -19,7 +19,9 @@ afterAll(async () => {
 });
 
 async function expectNothingStarted(svixId: string): Promise<void> {
-  await expect(env.client.workflow.getHandle(svixId).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  await expect(env.client.workflow.getHandle(svixId).describe()).rejects.toBeInstanceOf(
+    WorkflowNotFoundError,
+  );
 }
 
 async function post(body: string | Buffer, headers: Record<string, string>) {
@@ -35,7 +37,10 @@ describe('requests that must not start anything', () => {
     const headers: Record<string, string> = { ...d.headers };
     delete headers[missing];
     const res = await post(d.body, headers);
-    expect(res).toEqual({ status: 400, body: { error: { code: 'missing_headers', message: expect.any(String) } } });
+    expect(res).toEqual({
+      status: 400,
+      body: { error: { code: 'missing_headers', message: expect.any(String) } },
+    });
     await expectNothingStarted(d.svixId);
   });
 
@@ -77,14 +82,20 @@ describe('requests that must not start anything', () => {
     const big = JSON.stringify({ ...loadFixture('user.created'), padding: 'x'.repeat(1024 * 1024) });
     const d = signDelivery(SECRET, big);
     const res = await post(d.body, d.headers);
-    expect(res).toEqual({ status: 413, body: { error: { code: 'payload_too_large', message: 'Request body exceeds 1 MiB' } } });
+    expect(res).toEqual({
+      status: 413,
+      body: { error: { code: 'payload_too_large', message: 'Request body exceeds 1 MiB' } },
+    });
     await expectNothingStarted(d.svixId);
   });
 
   it('a signed body that is not JSON: 400', async () => {
     const d = signDelivery(SECRET, 'this is not json');
     const res = await post(d.body, d.headers);
-    expect(res).toEqual({ status: 400, body: { error: { code: 'invalid_json', message: expect.any(String) } } });
+    expect(res).toEqual({
+      status: 400,
+      body: { error: { code: 'invalid_json', message: expect.any(String) } },
+    });
     await expectNothingStarted(d.svixId);
   });
 
@@ -97,7 +108,10 @@ describe('requests that must not start anything', () => {
   ])('signed JSON %s: 400', async (_label, body) => {
     const d = signDelivery(SECRET, JSON.stringify(body));
     const res = await post(d.body, d.headers);
-    expect(res).toEqual({ status: 400, body: { error: { code: 'invalid_event', message: expect.any(String) } } });
+    expect(res).toEqual({
+      status: 400,
+      body: { error: { code: 'invalid_event', message: expect.any(String) } },
+    });
     await expectNothingStarted(d.svixId);
   });
 
@@ -106,12 +120,18 @@ describe('requests that must not start anything', () => {
     expect(get.status).toBe(405);
     const other = await fetch(`${api.url}/webhooks/other`, { method: 'POST', body: '{}' });
     expect(other.status).toBe(404);
-    expect(await other.json()).toEqual({ error: { code: 'not_found', message: 'No route for POST /webhooks/other' } });
+    expect(await other.json()).toEqual({
+      error: { code: 'not_found', message: 'No route for POST /webhooks/other' },
+    });
   });
 
   it('counts each outcome in /metrics', async () => {
     const svixId = newSvixId();
-    await post('{}', { 'svix-id': svixId, 'svix-timestamp': String(Math.floor(Date.now() / 1000)), 'svix-signature': 'v1,AAAA' });
+    await post('{}', {
+      'svix-id': svixId,
+      'svix-timestamp': String(Math.floor(Date.now() / 1000)),
+      'svix-signature': 'v1,AAAA',
+    });
     const text = await (await fetch(`${api.url}/metrics`)).text();
     expect(text).toMatch(/clerk_sync_webhook_requests_total\{outcome="invalid_signature"\} [1-9]/);
     expect(text).toMatch(/clerk_sync_webhook_requests_total\{outcome="payload_too_large"\} 1/);

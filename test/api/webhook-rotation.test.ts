@@ -11,7 +11,11 @@ let api: Awaited<ReturnType<typeof startTestApi>>;
 beforeAll(async () => {
   env = await attachTemporal();
   // During a rotation Clerk's dashboard shows the new secret while deliveries may still be signed with the old one.
-  api = await startTestApi({ client: env.client, taskQueue: uniqueTaskQueue('rotation'), secrets: [NEW, OLD] });
+  api = await startTestApi({
+    client: env.client,
+    taskQueue: uniqueTaskQueue('rotation'),
+    secrets: [NEW, OLD],
+  });
 });
 afterAll(async () => {
   await api?.close();
@@ -34,7 +38,10 @@ describe('signing-secret rotation', () => {
     const at = new Date();
     const withOld = signDelivery(OLD, body, { at });
     const withNew = signDelivery(NEW, body, { at, svixId: withOld.svixId });
-    const headers = { ...withOld.headers, 'svix-signature': `${withNew.headers['svix-signature']} ${withOld.headers['svix-signature']}` };
+    const headers = {
+      ...withOld.headers,
+      'svix-signature': `${withNew.headers['svix-signature']} ${withOld.headers['svix-signature']}`,
+    };
     const res = await fetch(`${api.url}/webhooks/clerk`, { method: 'POST', headers, body });
     expect(res.status).toBe(202);
     await env.client.workflow.getHandle(withOld.svixId).terminate('test done');

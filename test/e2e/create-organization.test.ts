@@ -42,7 +42,11 @@ async function webhooksSynced(): Promise<void> {
 
 describe('POST /api/organizations', () => {
   it('without CLERK_SYNC_API_KEY configured, the route does not exist', async () => {
-    const api = await startTestApi({ client: stack.env.client, taskQueue: uniqueTaskQueue('noop'), secrets: [stack.secret] });
+    const api = await startTestApi({
+      client: stack.env.client,
+      taskQueue: uniqueTaskQueue('noop'),
+      secrets: [stack.secret],
+    });
     try {
       expect((await post({ accountId: '001000000000001AAA' }, 'whatever', api.url)).status).toBe(404);
     } finally {
@@ -72,7 +76,11 @@ describe('POST /api/organizations', () => {
 
   it('creates one Clerk organization named after the Account, links both, and the webhooks land on that Account', async () => {
     const accountId = await newAccount('Analytical Engines Ltd');
-    const creator = stack.sandbox.services.clerk.createUser({ firstName: 'Charles', lastName: 'Babbage', emailAddress: ['charles@example.com'] });
+    const creator = stack.sandbox.services.clerk.createUser({
+      firstName: 'Charles',
+      lastName: 'Babbage',
+      emailAddress: ['charles@example.com'],
+    });
     const createdBy = (creator.data as { id: string }).id;
 
     const res = await post({ accountId, createdBy });
@@ -84,9 +92,14 @@ describe('POST /api/organizations', () => {
     const { organizationId } = result as { organizationId: string };
 
     const org = stack.sandbox.services.clerk.store.getOrganization(organizationId);
-    expect(org).toMatchObject({ name: 'Analytical Engines Ltd', private_metadata: { salesforceAccountId: accountId } });
+    expect(org).toMatchObject({
+      name: 'Analytical Engines Ltd',
+      private_metadata: { salesforceAccountId: accountId },
+    });
     await webhooksSynced();
-    expect(await accountsLinkedTo(organizationId)).toEqual([{ Id: accountId, Name: 'Analytical Engines Ltd' }]);
+    expect(await accountsLinkedTo(organizationId)).toEqual([
+      { Id: accountId, Name: 'Analytical Engines Ltd' },
+    ]);
     // The creator's membership landed on the same Account.
     const { records } = await stack.salesforce.query<{ Account__c: string }>(
       `SELECT Account__c FROM Clerk_Membership__c WHERE Contact__r.Clerk_User_Id__c = '${createdBy}'`,
@@ -95,7 +108,10 @@ describe('POST /api/organizations', () => {
 
     // Idempotent per Account: asking again starts nothing new.
     const again = await post({ accountId, createdBy });
-    expect(await again.json()).toEqual({ status: 'duplicate', workflowId: `create-organization/${accountId}` });
+    expect(await again.json()).toEqual({
+      status: 'duplicate',
+      workflowId: `create-organization/${accountId}`,
+    });
   });
 
   it('when the organization.created webhook arrives before the link, it still lands on the Account', async () => {
@@ -104,7 +120,10 @@ describe('POST /api/organizations', () => {
     clerk.setWebhook(undefined); // hold Clerk's webhooks back to deliver them ourselves, first
     try {
       // As if the workflow's Clerk step ran and its answer was lost before the link.
-      const created = clerk.createOrganization({ name: 'Enigma Works Plc', privateMetadata: { salesforceAccountId: accountId } });
+      const created = clerk.createOrganization({
+        name: 'Enigma Works Plc',
+        privateMetadata: { salesforceAccountId: accountId },
+      });
       const organizationId = (created.data as { id: string }).id;
       const delivered = await deliverWebhook(`${stack.api.url}/webhooks/clerk`, stack.secret, created);
       await stack.env.client.workflow.getHandle(delivered.svixId).result();
@@ -113,8 +132,14 @@ describe('POST /api/organizations', () => {
       const res = await post({ accountId });
       const { workflowId } = (await res.json()) as { workflowId: string };
       // The Account is already linked: the workflow finds it so, and Clerk gets no second organization.
-      expect(await stack.env.client.workflow.getHandle(workflowId).result()).toEqual({ organizationId, accountId, created: false });
-      expect(clerk.store.listOrganizations({ query: 'Enigma Works Plc' }, { limit: 100, offset: 0 }).total_count).toBe(1);
+      expect(await stack.env.client.workflow.getHandle(workflowId).result()).toEqual({
+        organizationId,
+        accountId,
+        created: false,
+      });
+      expect(
+        clerk.store.listOrganizations({ query: 'Enigma Works Plc' }, { limit: 100, offset: 0 }).total_count,
+      ).toBe(1);
       expect(await accountsLinkedTo(organizationId)).toEqual([{ Id: accountId, Name: 'Enigma Works Plc' }]);
     } finally {
       clerk.setWebhook({ url: `${stack.api.url}/webhooks/clerk`, secret: stack.secret });

@@ -25,14 +25,27 @@ async function finish(svixId: string): Promise<unknown> {
 const idOf = (e: ClerkEvent) => (e.data as { id: string }).id;
 
 async function memberships(userId: string) {
-  const { records } = await stack.salesforce.query<{ Clerk_Membership_Id__c: string; Role__c: string; Account__r: { Clerk_Organization_Id__c: string } }>(
+  const { records } = await stack.salesforce.query<{
+    Clerk_Membership_Id__c: string;
+    Role__c: string;
+    Account__r: { Clerk_Organization_Id__c: string };
+  }>(
     `SELECT Clerk_Membership_Id__c, Role__c, Account__r.Clerk_Organization_Id__c FROM Clerk_Membership__c WHERE Contact__r.Clerk_User_Id__c = '${userId}' ORDER BY Clerk_Membership_Id__c`,
   );
-  return records.map((r) => ({ id: r.Clerk_Membership_Id__c, role: r.Role__c, org: r.Account__r.Clerk_Organization_Id__c }));
+  return records.map((r) => ({
+    id: r.Clerk_Membership_Id__c,
+    role: r.Role__c,
+    org: r.Account__r.Clerk_Organization_Id__c,
+  }));
 }
 
 async function contact(userId: string) {
-  const { records } = await stack.salesforce.query<{ Id: string; LastName: string; AccountId: string | null; Account: { Clerk_Organization_Id__c: string } | null }>(
+  const { records } = await stack.salesforce.query<{
+    Id: string;
+    LastName: string;
+    AccountId: string | null;
+    Account: { Clerk_Organization_Id__c: string } | null;
+  }>(
     `SELECT Id, LastName, Email, AccountId, Account.Clerk_Organization_Id__c FROM Contact WHERE Clerk_User_Id__c = '${userId}'`,
   );
   expect(records).toHaveLength(1);
@@ -44,7 +57,11 @@ let people = 0;
 function newPeople() {
   const clerk = stack.sandbox.services.clerk;
   people += 1;
-  const user = clerk.createUser({ firstName: 'Edsger', lastName: 'Dijkstra', emailAddress: [`edsger${people}@example.com`] });
+  const user = clerk.createUser({
+    firstName: 'Edsger',
+    lastName: 'Dijkstra',
+    emailAddress: [`edsger${people}@example.com`],
+  });
   const orgA = clerk.createOrganization({ name: 'Shortest Paths' });
   const orgB = clerk.createOrganization({ name: 'Semaphores' });
   return { clerk, userId: idOf(user), orgA: idOf(orgA), orgB: idOf(orgB) };
@@ -64,7 +81,9 @@ describe('organizationMembership.created / .updated', () => {
     const { records: accounts } = await stack.salesforce.query<{ Name: string; Clerk_Status__c: string }>(
       `SELECT Name, Clerk_Status__c FROM Account WHERE Clerk_Organization_Id__c = '${orgA}'`,
     );
-    expect(accounts).toEqual([expect.objectContaining({ Name: 'Shortest Paths', Clerk_Status__c: 'Active' })]);
+    expect(accounts).toEqual([
+      expect.objectContaining({ Name: 'Shortest Paths', Clerk_Status__c: 'Active' }),
+    ]);
   });
 
   it('a role change updates Role__c; an older event arriving later changes nothing', async () => {
@@ -94,11 +113,17 @@ describe('organizationMembership.deleted', () => {
     await finish(await deliver(clerk.addMembership({ organizationId: orgA, userId, role: 'org:member' })));
     await finish(await deliver(clerk.addMembership({ organizationId: orgB, userId, role: 'org:member' })));
 
-    expect(await finish(await deliver(clerk.removeMembership({ organizationId: orgA, userId })))).toEqual({ removed: true, accountMoved: true });
+    expect(await finish(await deliver(clerk.removeMembership({ organizationId: orgA, userId })))).toEqual({
+      removed: true,
+      accountMoved: true,
+    });
     expect((await memberships(userId)).map((m) => m.org)).toEqual([orgB]);
     expect((await contact(userId)).org).toBe(orgB);
 
-    expect(await finish(await deliver(clerk.removeMembership({ organizationId: orgB, userId })))).toEqual({ removed: true, accountMoved: true });
+    expect(await finish(await deliver(clerk.removeMembership({ organizationId: orgB, userId })))).toEqual({
+      removed: true,
+      accountMoved: true,
+    });
     expect(await memberships(userId)).toEqual([]);
     expect((await contact(userId)).AccountId).toBeNull();
   });

@@ -32,14 +32,21 @@ describe('organization.created / .updated', () => {
     let before = salesforceApiCalls(stack.sandbox);
     expect(await sync(created)).toEqual({ account: 'created' });
     expect(salesforceApiCalls(stack.sandbox) - before).toBe(1);
-    expect(await account(orgId)).toEqual([{ Name: 'Relay Systems', Clerk_Slug__c: 'relay-systems', Clerk_Status__c: 'Active' }]);
+    expect(await account(orgId)).toEqual([
+      { Name: 'Relay Systems', Clerk_Slug__c: 'relay-systems', Clerk_Status__c: 'Active' },
+    ]);
 
-    const renamed = clerk.updateOrganization(orgId, { name: 'Relay Systems International', slug: 'relay-intl' });
+    const renamed = clerk.updateOrganization(orgId, {
+      name: 'Relay Systems International',
+      slug: 'relay-intl',
+    });
     before = salesforceApiCalls(stack.sandbox);
     expect(await sync(renamed)).toEqual({ account: 'updated' });
     expect(await sync(created)).toEqual({ account: 'stale' }); // a late redelivery of the older event
     expect(salesforceApiCalls(stack.sandbox) - before).toBe(2);
-    expect(await account(orgId)).toEqual([{ Name: 'Relay Systems International', Clerk_Slug__c: 'relay-intl', Clerk_Status__c: 'Active' }]);
+    expect(await account(orgId)).toEqual([
+      { Name: 'Relay Systems International', Clerk_Slug__c: 'relay-intl', Clerk_Status__c: 'Active' },
+    ]);
   });
 });
 
@@ -48,7 +55,11 @@ describe('organization.deleted', () => {
     const clerk = stack.sandbox.services.clerk;
     const orgA = clerk.createOrganization({ name: 'Punch Card Partners' });
     const orgB = clerk.createOrganization({ name: 'Compiler Co' });
-    const user = clerk.createUser({ firstName: 'Donald', lastName: 'Knuth', emailAddress: ['donald.org@example.com'] });
+    const user = clerk.createUser({
+      firstName: 'Donald',
+      lastName: 'Knuth',
+      emailAddress: ['donald.org@example.com'],
+    });
     const userId = idOf(user);
     await sync(orgA);
     await sync(orgB);
@@ -59,12 +70,16 @@ describe('organization.deleted', () => {
     expect(deleted.data).toMatchObject({ object: 'organization', id: idOf(orgA), deleted: true });
     expect(await sync(deleted)).toEqual({ membershipsRemoved: 1, contactsMoved: 1 });
 
-    expect(await account(idOf(orgA))).toEqual([expect.objectContaining({ Name: 'Punch Card Partners', Clerk_Status__c: 'Deleted' })]);
+    expect(await account(idOf(orgA))).toEqual([
+      expect.objectContaining({ Name: 'Punch Card Partners', Clerk_Status__c: 'Deleted' }),
+    ]);
     const { records } = await stack.salesforce.query<{ Account: { Clerk_Organization_Id__c: string } }>(
       `SELECT Account.Clerk_Organization_Id__c FROM Contact WHERE Clerk_User_Id__c = '${userId}'`,
     );
     expect(records[0]!.Account.Clerk_Organization_Id__c).toBe(idOf(orgB));
-    const { records: memberships } = await stack.salesforce.query<{ Account__r: { Clerk_Organization_Id__c: string } }>(
+    const { records: memberships } = await stack.salesforce.query<{
+      Account__r: { Clerk_Organization_Id__c: string };
+    }>(
       `SELECT Account__r.Clerk_Organization_Id__c FROM Clerk_Membership__c WHERE Contact__r.Clerk_User_Id__c = '${userId}'`,
     );
     expect(memberships.map((m) => m.Account__r.Clerk_Organization_Id__c)).toEqual([idOf(orgB)]);
@@ -78,8 +93,12 @@ describe('organization.deleted', () => {
     const clerk = stack.sandbox.services.clerk;
     const created = clerk.createOrganization({ name: 'Difference Labs', slug: 'difference-labs' });
     await sync(clerk.deleteOrganization(idOf(created)));
-    expect(await account(idOf(created))).toEqual([{ Name: 'difference-labs', Clerk_Slug__c: 'difference-labs', Clerk_Status__c: 'Deleted' }]);
+    expect(await account(idOf(created))).toEqual([
+      { Name: 'difference-labs', Clerk_Slug__c: 'difference-labs', Clerk_Status__c: 'Deleted' },
+    ]);
     await sync(created);
-    expect(await account(idOf(created))).toEqual([{ Name: 'Difference Labs', Clerk_Slug__c: 'difference-labs', Clerk_Status__c: 'Deleted' }]);
+    expect(await account(idOf(created))).toEqual([
+      { Name: 'Difference Labs', Clerk_Slug__c: 'difference-labs', Clerk_Status__c: 'Deleted' },
+    ]);
   });
 });

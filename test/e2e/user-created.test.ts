@@ -65,16 +65,24 @@ describe('user.created', () => {
     expect(emails[0]).toMatchObject({ from: 'Acme <hello@acme.test>', subject: 'Welcome to Acme' });
     expect(emails[0]!.text).toContain('Hi Ada');
     expect(emails[0]!.html).toContain('Hi Ada');
-    await waitUntil(() => stack.sandbox.services.slack.messages().some((m) => m.text === `New sign-up: Ada Lovelace (${userId})`));
+    await waitUntil(() =>
+      stack.sandbox.services.slack.messages().some((m) => m.text === `New sign-up: Ada Lovelace (${userId})`),
+    );
     expect(calls).toBe(1);
   });
 
   it('applies the memberships Clerk already has, with their Accounts, in at most 2 Salesforce calls', async () => {
     const clerk = stack.sandbox.services.clerk;
     // The user joined two organizations (through invitations) before the user.created webhook arrives.
-    const created = clerk.createUser({ firstName: 'Grace', lastName: 'Hopper', emailAddress: ['grace@example.com'] });
+    const created = clerk.createUser({
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      emailAddress: ['grace@example.com'],
+    });
     const userId = (created.data as { id: string }).id;
-    const orgs = ['Navy Labs', 'Cobol Co'].map((name) => (clerk.createOrganization({ name }).data as { id: string }).id);
+    const orgs = ['Navy Labs', 'Cobol Co'].map(
+      (name) => (clerk.createOrganization({ name }).data as { id: string }).id,
+    );
     for (const organizationId of orgs) clerk.addMembership({ organizationId, userId, role: 'org:member' });
 
     const before = salesforceApiCalls(stack.sandbox);
@@ -84,7 +92,11 @@ describe('user.created', () => {
     expect(salesforceApiCalls(stack.sandbox) - before).toBeLessThanOrEqual(2);
 
     expect(result).toEqual({ contact: 'created', memberships: 2, welcomeEmail: 'sent' });
-    const { records: accounts } = await stack.salesforce.query<{ Id: string; Name: string; Clerk_Organization_Id__c: string }>(
+    const { records: accounts } = await stack.salesforce.query<{
+      Id: string;
+      Name: string;
+      Clerk_Organization_Id__c: string;
+    }>(
       `SELECT Id, Name, Clerk_Organization_Id__c, Clerk_Status__c FROM Account WHERE Clerk_Organization_Id__c IN ('${orgs.join("','")}') ORDER BY Name`,
     );
     expect(accounts.map((a) => a.Name)).toEqual(['Cobol Co', 'Navy Labs']);
@@ -99,16 +111,24 @@ describe('user.created', () => {
 
   test.each([
     ['no last name: the username', { firstName: 'Alan', username: 'turing' }, 'turing'],
-    ['no last name, no username: the email local part', { firstName: 'Kat', emailAddress: ['kjohnson@example.com'] }, 'kjohnson'],
+    [
+      'no last name, no username: the email local part',
+      { firstName: 'Kat', emailAddress: ['kjohnson@example.com'] },
+      'kjohnson',
+    ],
     ['nothing at all: Unknown', { phoneNumber: ['+15555550199'] }, 'Unknown'],
   ])('LastName falls back when Clerk has %s', async (_label, params, lastName) => {
     const { deliveries } = await deliverAndWait([(c) => c.createUser(params)]);
     const userId = (deliveries[0]!.event.data as { id: string }).id;
-    expect(await contactOf(userId)).toEqual([expect.objectContaining({ LastName: lastName, Clerk_Status__c: 'Active' })]);
+    expect(await contactOf(userId)).toEqual([
+      expect.objectContaining({ LastName: lastName, Clerk_Status__c: 'Active' }),
+    ]);
   });
 
   it('a user without an email address gets no welcome email', async () => {
-    const { results } = await deliverAndWait([(c) => c.createUser({ firstName: 'Phone', phoneNumber: ['+15555550142'] })]);
+    const { results } = await deliverAndWait([
+      (c) => c.createUser({ firstName: 'Phone', phoneNumber: ['+15555550142'] }),
+    ]);
     expect(results[0]).toMatchObject({ welcomeEmail: 'no address' });
   });
 });

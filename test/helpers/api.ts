@@ -24,7 +24,11 @@ export async function startTestApi(options: {
   const metrics = createMetrics();
   const app = createApp({
     signingSecrets: options.secrets,
-    starter: createStarter({ client: options.client, taskQueue: options.taskQueue, startTimeoutMs: options.startTimeoutMs }),
+    starter: createStarter({
+      client: options.client,
+      taskQueue: options.taskQueue,
+      startTimeoutMs: options.startTimeoutMs,
+    }),
     connection: options.connection ?? (options.client.connection as Connection),
     logger: pino({ level: 'silent' }),
     metrics,
@@ -38,14 +42,28 @@ export async function startTestApi(options: {
   /** POSTs an event signed with `secret` (default: the first configured one), as Svix would. */
   async function postEvent(
     event: unknown,
-    opts: { secret?: string; svixId?: string; at?: Date; headers?: Record<string, string | undefined>; rawBody?: string } = {},
+    opts: {
+      secret?: string;
+      svixId?: string;
+      at?: Date;
+      headers?: Record<string, string | undefined>;
+      rawBody?: string;
+    } = {},
   ) {
     const body = opts.rawBody ?? JSON.stringify(event);
-    const delivery = signDelivery(opts.secret ?? options.secrets[0]!, body, { svixId: opts.svixId, at: opts.at });
+    const delivery = signDelivery(opts.secret ?? options.secrets[0]!, body, {
+      svixId: opts.svixId,
+      at: opts.at,
+    });
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...delivery.headers, ...opts.headers })) if (v !== undefined) headers[k] = v;
+    for (const [k, v] of Object.entries({ ...delivery.headers, ...opts.headers }))
+      if (v !== undefined) headers[k] = v;
     const res = await fetch(`${url}/webhooks/clerk`, { method: 'POST', headers, body });
-    return { svixId: delivery.svixId, status: res.status, body: (await res.json()) as Record<string, unknown> };
+    return {
+      svixId: delivery.svixId,
+      status: res.status,
+      body: (await res.json()) as Record<string, unknown>,
+    };
   }
 
   return {

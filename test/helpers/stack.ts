@@ -28,12 +28,22 @@ export interface Stack {
 }
 
 /** The product wired together against the run's Temporal server and a sandbox of this test file's own. */
-export async function startStack(options: { sandbox?: SandboxOptions; workers?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(
+  options: { sandbox?: SandboxOptions; workers?: boolean; env?: Record<string, string> } = {},
+): Promise<Stack> {
   const env = await attachTemporal();
   const secret = testSecret();
   const taskQueue = uniqueTaskQueue('sync');
-  const api = await startTestApi({ client: env.client, taskQueue, secrets: [secret], operatorApiKey: OPERATOR_API_KEY });
-  const sandbox = await createSandbox({ ...options.sandbox, webhook: { url: `${api.url}/webhooks/clerk`, secret } });
+  const api = await startTestApi({
+    client: env.client,
+    taskQueue,
+    secrets: [secret],
+    operatorApiKey: OPERATOR_API_KEY,
+  });
+  const sandbox = await createSandbox({
+    ...options.sandbox,
+    webhook: { url: `${api.url}/webhooks/clerk`, secret },
+  });
   const config = loadConfig({
     ...sandbox.env,
     CLERK_WEBHOOK_SIGNING_SECRET: secret,
@@ -45,7 +55,11 @@ export async function startStack(options: { sandbox?: SandboxOptions; workers?: 
   });
   const logger = pino({ level: 'silent' });
   const salesforce = new SalesforceConnection({
-    oauth2: { loginUrl: sandbox.env.SALESFORCE_LOGIN_URL, clientId: sandbox.env.SALESFORCE_CLIENT_ID, clientSecret: sandbox.env.SALESFORCE_CLIENT_SECRET },
+    oauth2: {
+      loginUrl: sandbox.env.SALESFORCE_LOGIN_URL,
+      clientId: sandbox.env.SALESFORCE_CLIENT_ID,
+      clientSecret: sandbox.env.SALESFORCE_CLIENT_SECRET,
+    },
     loginUrl: sandbox.env.SALESFORCE_LOGIN_URL,
     version: '62.0',
   });
@@ -87,5 +101,7 @@ export async function startStack(options: { sandbox?: SandboxOptions; workers?: 
 
 /** Salesforce API calls (not the OAuth token calls) the sandbox has received so far. */
 export function salesforceApiCalls(sandbox: Sandbox): number {
-  return sandbox.calls('salesforce').filter((c) => c.path.startsWith('/services/data/') && c.path !== '/services/data/').length;
+  return sandbox
+    .calls('salesforce')
+    .filter((c) => c.path.startsWith('/services/data/') && c.path !== '/services/data/').length;
 }

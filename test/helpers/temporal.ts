@@ -7,7 +7,8 @@ let runtimeInstalled = false;
 /** Attaches to the run's dev server (started by global-setup). Call `teardown()` in afterAll. */
 export async function attachTemporal(): Promise<TestWorkflowEnvironment> {
   const address = process.env.TEMPORAL_TEST_ADDRESS;
-  if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run the tests through jest (global-setup)');
+  if (!address)
+    throw new Error('TEMPORAL_TEST_ADDRESS is not set: run the tests through jest (global-setup)');
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
@@ -21,9 +22,14 @@ export function uniqueTaskQueue(name = 'test'): string {
 }
 
 /** A worker on `taskQueue` with the run's workflow bundle; run it with `worker.runUntil(...)`. */
-export async function createTestWorker(env: TestWorkflowEnvironment, taskQueue: string, activities: object = {}): Promise<Worker> {
+export async function createTestWorker(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  activities: object = {},
+): Promise<Worker> {
   const codePath = process.env.CLERK_SYNC_TEST_BUNDLE;
-  if (!codePath) throw new Error('CLERK_SYNC_TEST_BUNDLE is not set: run the tests through jest (global-setup)');
+  if (!codePath)
+    throw new Error('CLERK_SYNC_TEST_BUNDLE is not set: run the tests through jest (global-setup)');
   return Worker.create({
     connection: env.nativeConnection,
     taskQueue,

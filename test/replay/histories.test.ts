@@ -17,7 +17,11 @@ const parse = (file: string) => {
 test.each(files)('%s still replays', async (file) => {
   const history: unknown = JSON.parse(readFileSync(join(HISTORIES, file), 'utf8'));
   const { workflowId } = parse(file);
-  await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.CLERK_SYNC_TEST_BUNDLE! } }, history, workflowId);
+  await Worker.runReplayHistory(
+    { workflowBundle: { codePath: process.env.CLERK_SYNC_TEST_BUNDLE! } },
+    history,
+    workflowId,
+  );
 });
 
 test('every workflow type has a recorded history', () => {

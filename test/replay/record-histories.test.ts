@@ -24,7 +24,10 @@ async function record(name: string, workflowId: string): Promise<void> {
   await handle.result().catch(() => undefined);
   const history = await handle.fetchHistory();
   // The file name carries the workflow id: a replay must run under the id the history was made with.
-  writeFileSync(join(HISTORIES, `${name}--${encodeURIComponent(workflowId)}.json`), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+  writeFileSync(
+    join(HISTORIES, `${name}--${encodeURIComponent(workflowId)}.json`),
+    `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`,
+  );
 }
 
 async function deliver(event: ClerkEvent): Promise<string> {
@@ -34,7 +37,11 @@ async function deliver(event: ClerkEvent): Promise<string> {
 (RECORD ? it : it.skip)('records one history per workflow type', async () => {
   const clerk = stack.sandbox.services.clerk;
   const id = (e: ClerkEvent) => (e.data as { id: string }).id;
-  const user = clerk.createUser({ firstName: 'Ada', lastName: 'Lovelace', emailAddress: ['ada.history@example.com'] });
+  const user = clerk.createUser({
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    emailAddress: ['ada.history@example.com'],
+  });
   const org = clerk.createOrganization({ name: 'Analytical Engines' });
   const org2 = clerk.createOrganization({ name: 'Difference Labs' });
   const join = clerk.addMembership({ organizationId: id(org), userId: id(user), role: 'org:admin' });
@@ -46,7 +53,10 @@ async function deliver(event: ClerkEvent): Promise<string> {
   await record('syncOrganization', await deliver(org));
   await record('syncMembership', await deliver(join));
   await deliver(clerk.addMembership({ organizationId: id(org2), userId: id(user), role: 'org:member' }));
-  await record('removeMembership', await deliver(clerk.removeMembership({ organizationId: id(org), userId: id(user) })));
+  await record(
+    'removeMembership',
+    await deliver(clerk.removeMembership({ organizationId: id(org), userId: id(user) })),
+  );
   await record('markOrganizationDeleted', await deliver(clerk.deleteOrganization(id(org2))));
   await record('markUserDeleted', await deliver(clerk.deleteUser(id(user))));
 

@@ -28,18 +28,19 @@ describe('loadConfig', () => {
   });
 
   it('splits several signing secrets on spaces and commas, and accepts the CLERK_WEBHOOK_SECRET alias', () => {
-    expect(loadConfig({ CLERK_WEBHOOK_SIGNING_SECRET: `${SECRET}, whsec_b2xk  whsec_c3lk` }).signingSecrets).toEqual([
-      SECRET,
-      'whsec_b2xk',
-      'whsec_c3lk',
-    ]);
+    expect(
+      loadConfig({ CLERK_WEBHOOK_SIGNING_SECRET: `${SECRET}, whsec_b2xk  whsec_c3lk` }).signingSecrets,
+    ).toEqual([SECRET, 'whsec_b2xk', 'whsec_c3lk']);
     expect(loadConfig({ CLERK_WEBHOOK_SECRET: SECRET }).signingSecrets).toEqual([SECRET]);
   });
 
   it('builds the Salesforce client-credentials settings, or a ready session', () => {
     expect(
-      loadConfig({ SALESFORCE_CLIENT_ID: 'id', SALESFORCE_CLIENT_SECRET: 'secret', SALESFORCE_LOGIN_URL: 'https://acme.my.salesforce.com' })
-        .salesforce,
+      loadConfig({
+        SALESFORCE_CLIENT_ID: 'id',
+        SALESFORCE_CLIENT_SECRET: 'secret',
+        SALESFORCE_LOGIN_URL: 'https://acme.my.salesforce.com',
+      }).salesforce,
     ).toEqual({
       kind: 'client-credentials',
       loginUrl: 'https://acme.my.salesforce.com',
@@ -48,9 +49,17 @@ describe('loadConfig', () => {
       apiVersion: '62.0',
     });
     expect(
-      loadConfig({ SALESFORCE_INSTANCE_URL: 'https://acme.my.salesforce.com', SALESFORCE_ACCESS_TOKEN: '00D!x', SALESFORCE_API_VERSION: '64.0' })
-        .salesforce,
-    ).toEqual({ kind: 'session', instanceUrl: 'https://acme.my.salesforce.com', accessToken: '00D!x', apiVersion: '64.0' });
+      loadConfig({
+        SALESFORCE_INSTANCE_URL: 'https://acme.my.salesforce.com',
+        SALESFORCE_ACCESS_TOKEN: '00D!x',
+        SALESFORCE_API_VERSION: '64.0',
+      }).salesforce,
+    ).toEqual({
+      kind: 'session',
+      instanceUrl: 'https://acme.my.salesforce.com',
+      accessToken: '00D!x',
+      apiVersion: '64.0',
+    });
   });
 
   it('parses rotation-ready encryption keys; the first one encrypts', () => {
@@ -70,10 +79,16 @@ describe('loadConfig', () => {
 
   test.each([
     [{ PORT: 'eighty' }, 'PORT: must be a port number between 0 and 65535'],
-    [{ CLERK_WEBHOOK_SIGNING_SECRET: 'not a secret!' }, 'CLERK_WEBHOOK_SIGNING_SECRET: each secret must look like whsec_'],
+    [
+      { CLERK_WEBHOOK_SIGNING_SECRET: 'not a secret!' },
+      'CLERK_WEBHOOK_SIGNING_SECRET: each secret must look like whsec_',
+    ],
     [{ CLERK_SECRET_KEY: 'pk_test_abc' }, 'CLERK_SECRET_KEY: must look like sk_test_… or sk_live_…'],
     [{ SLACK_WEBHOOK_URL: 'hooks.slack.com' }, 'SLACK_WEBHOOK_URL: must be an http(s) URL'],
-    [{ CLERK_SYNC_ENCRYPTION_KEY: 'k1:c2hvcnQ=' }, 'CLERK_SYNC_ENCRYPTION_KEY: each entry must be keyId:<base64 of 32 bytes>'],
+    [
+      { CLERK_SYNC_ENCRYPTION_KEY: 'k1:c2hvcnQ=' },
+      'CLERK_SYNC_ENCRYPTION_KEY: each entry must be keyId:<base64 of 32 bytes>',
+    ],
     [{ SALESFORCE_CLIENT_ID: 'id' }, 'SALESFORCE_CLIENT_SECRET: required together with SALESFORCE_CLIENT_ID'],
     [{ RESEND_API_KEY: 're_123' }, 'WELCOME_EMAIL_FROM: required when RESEND_API_KEY is set'],
     [{ SALESFORCE_API_VERSION: 'v62' }, 'SALESFORCE_API_VERSION: must look like 62.0'],
@@ -84,12 +99,16 @@ describe('loadConfig', () => {
   });
 
   it('reports every bad variable at once and points to .env.example', () => {
-    expect(() => loadConfig({ PORT: '-1', SLACK_WEBHOOK_URL: 'nope' })).toThrow(/see \.env\.example[\s\S]*PORT[\s\S]*SLACK_WEBHOOK_URL/);
+    expect(() => loadConfig({ PORT: '-1', SLACK_WEBHOOK_URL: 'nope' })).toThrow(
+      /see \.env\.example[\s\S]*PORT[\s\S]*SLACK_WEBHOOK_URL/,
+    );
   });
 
   it('production roles require what they cannot run without', () => {
     expect(() => requireFor(loadConfig({}), 'api')).toThrow(/CLERK_WEBHOOK_SIGNING_SECRET: required/);
-    expect(() => requireFor(loadConfig({}), 'worker')).toThrow(/SALESFORCE_CLIENT_ID, SALESFORCE_CLIENT_SECRET: required/);
+    expect(() => requireFor(loadConfig({}), 'worker')).toThrow(
+      /SALESFORCE_CLIENT_ID, SALESFORCE_CLIENT_SECRET: required/,
+    );
     expect(() => requireFor(loadConfig({ CLERK_WEBHOOK_SIGNING_SECRET: SECRET }), 'api')).not.toThrow();
   });
 });
