@@ -20,6 +20,11 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
         process.stderr.write(`clerk-sync: ${err.message}\n`);
         process.exit(2);
       }
+      if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof ReferenceError)) {
+        // An expected failure (no sandbox running, an unknown sample…): its message says what to do.
+        process.stderr.write(`clerk-sync: ${err.message}\n`);
+        process.exit(1);
+      }
       throw err;
     }
   };
@@ -114,13 +119,20 @@ program
 
 program
   .command('send-sample')
-  .description('sign a sample Clerk event with the configured secret and POST it to the local API')
-  .argument('[type]', 'event type of the sample', 'user.created')
-  .option('--url <url>', 'webhook endpoint', undefined)
+  .description(
+    'local mode: run a Clerk scenario in the sandbox (default join-org), or sign and POST a sample event',
+  )
+  .argument(
+    '[scenario-or-type]',
+    'sign-up, join-org, role-change, leave-org, delete-user, org-rename, org-deleted, or an event type',
+    'join-org',
+  )
+  .option('--url <url>', 'webhook endpoint for a sample event (default http://localhost:PORT/webhooks/clerk)')
+  .option('--sandbox <url>', 'the local sandbox', 'http://localhost:4010')
   .action(
-    action(async (type: string, opts: { url?: string }) => {
+    action(async (what: string, opts: { url?: string; sandbox: string }) => {
       const { sendSample } = await import('./local/send-sample');
-      await sendSample(type, opts);
+      await sendSample(what, opts);
     }),
   );
 

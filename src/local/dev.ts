@@ -119,7 +119,7 @@ export async function runDev(opts: {
       ...lines.map((l) => `  ${l}`),
       '',
       'Send a signed sample event from another terminal:',
-      '  npm run send-sample              (user.created; or: npm run send-sample -- organization.created)',
+      '  npm run send-sample              (a sign-up that joins an organization; or: npm run send-sample -- leave-org)',
       '',
     ].filter((l): l is string => l !== undefined);
     process.stdout.write(`${out.join('\n')}\n`);

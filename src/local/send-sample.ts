@@ -1,10 +1,37 @@
 import { loadConfig, readEnv } from '../config';
 import { deliverWebhook, newSvixId } from '../sandbox/deliver';
-import { loadFixture } from './fixtures';
+import { SCENARIOS } from '../sandbox/scenarios';
+import { fixtureTypes, loadFixture } from './fixtures';
 import { existingLocalSecret } from './state';
 
-/** `clerk-sync send-sample [type]`: signs a sample event (fresh ids) with the local secret and POSTs it. */
-export async function sendSample(type: string, opts: { url?: string }): Promise<void> {
+/**
+ * `clerk-sync send-sample [scenario | event type]`. A scenario (default `join-org`) runs in the local sandbox, which
+ * changes its Clerk data and delivers the signed webhooks Clerk would send. An event type signs that sample event
+ * (fresh svix-id) with the local secret and POSTs it to the API.
+ */
+export async function sendSample(what: string, opts: { url?: string; sandbox: string }): Promise<void> {
+  if (Object.hasOwn(SCENARIOS, what)) {
+    const res = await fetch(`${opts.sandbox}/_sandbox/scenarios/${what}`, { method: 'POST' }).catch(
+      () => undefined,
+    );
+    if (!res)
+      throw new Error(
+        `No sandbox at ${opts.sandbox}: is \`npm start\` running? (or pass an event type: ${fixtureTypes().join(', ')})`,
+      );
+    const deliveries = (await res.json()) as
+      { svixId: string; type: string; status: number; body: unknown }[] | { error: string };
+    if (!Array.isArray(deliveries)) throw new Error(deliveries.error);
+    for (const d of deliveries)
+      process.stdout.write(`${d.type} → HTTP ${d.status} ${JSON.stringify(d.body)}\n`);
+    process.stdout.write(`Records: ${opts.sandbox}/\n`);
+    if (deliveries.some((d) => d.status >= 300)) process.exitCode = 1;
+    return;
+  }
+  if (!fixtureTypes().includes(what)) {
+    throw new Error(
+      `Unknown sample "${what}": a scenario (${Object.keys(SCENARIOS).join(', ')}) or an event type (${fixtureTypes().join(', ')})`,
+    );
+  }
   const config = loadConfig(readEnv());
   const secret = config.signingSecrets[0] ?? existingLocalSecret();
   if (!secret) {
@@ -12,7 +39,7 @@ export async function sendSample(type: string, opts: { url?: string }): Promise<
       'No signing secret: set CLERK_WEBHOOK_SIGNING_SECRET, or run `npm start` once to generate one',
     );
   }
-  const event = loadFixture(type);
+  const event = loadFixture(what);
   const url = opts.url ?? `http://localhost:${config.port}/webhooks/clerk`;
   const result = await deliverWebhook(
     url,
@@ -20,6 +47,6 @@ export async function sendSample(type: string, opts: { url?: string }): Promise<
     { ...event, timestamp: Date.now() },
     { svixId: newSvixId() },
   );
-  process.stdout.write(`${type} → ${url}: HTTP ${result.status} ${JSON.stringify(result.body)}\n`);
+  process.stdout.write(`${what} → ${url}: HTTP ${result.status} ${JSON.stringify(result.body)}\n`);
   if (result.status >= 300) process.exitCode = 1;
 }

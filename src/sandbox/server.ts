@@ -12,6 +12,7 @@ import { SANDBOX_CREDENTIALS } from './credentials';
 import type { ActiveFault } from './faults';
 import { FaultRuleInvalid, Faults, parseFaultRule } from './faults';
 import { renderPage } from './page';
+import { runScenario, SCENARIOS, type ScenarioName } from './scenarios';
 import type { ResendService } from './resend';
 import { createResendService } from './resend';
 import type { SalesforceSandboxOptions, SalesforceService } from './salesforce';
@@ -230,6 +231,26 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
         const ids = rules.map((rule) => faults.add(parseFaultRule(rule)));
         return sendJson(ctx, 201, Array.isArray(body) ? { ids } : { id: ids[0] });
       }
+    }
+    if (ctx.method === 'POST' && head === 'scenarios' && action) {
+      // Runs a scripted scenario against this sandbox's Clerk and delivers its webhooks to the configured endpoint.
+      if (!Object.hasOwn(SCENARIOS, action)) {
+        return sendJson(ctx, 404, {
+          error: `no scenario ${action}; try one of ${Object.keys(SCENARIOS).join(', ')}`,
+        });
+      }
+      if (!options.webhook)
+        return sendJson(ctx, 409, { error: 'the sandbox has no webhook target to deliver to' });
+      const deliveries = await runScenario(
+        { services },
+        { endpoint: options.webhook.url, secret: options.webhook.secret },
+        action as ScenarioName,
+      );
+      return sendJson(
+        ctx,
+        200,
+        deliveries.map(({ svixId, type, status, body }) => ({ svixId, type, status, body })),
+      );
     }
     if (ctx.method === 'POST' && SERVICE_NAMES.includes(head as ServiceName) && action) {
       const run = services[head as ServiceName].control?.[action];
