@@ -105,6 +105,9 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/** Every variable the configuration reads; `.env.example` and the README document exactly these. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 /** Salesforce connection settings: the client-credentials flow, or a ready session. */
 export type SalesforceConfig =
   | {

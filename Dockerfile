@@ -1,0 +1,20 @@
+# clerk-sync: one image, two processes (`api` and `worker`); see docker-compose.yml.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY fixtures ./fixtures
+USER node
+EXPOSE 3000
+ENTRYPOINT ["node", "dist/bin.js"]
+CMD ["api"]
