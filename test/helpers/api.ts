@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
+import type { Logger } from '../../src/logger';
 import { createApp } from '../../src/api/app';
 import { createMetrics } from '../../src/api/metrics';
 import { signDelivery, newSvixId } from '../../src/sandbox/deliver';
@@ -20,6 +21,7 @@ export async function startTestApi(options: {
   secrets: string[];
   startTimeoutMs?: number;
   operatorApiKey?: string;
+  logger?: Logger;
 }) {
   const metrics = createMetrics();
   const app = createApp({
@@ -30,7 +32,7 @@ export async function startTestApi(options: {
       startTimeoutMs: options.startTimeoutMs,
     }),
     connection: options.connection ?? (options.client.connection as Connection),
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     metrics,
     operatorApiKey: options.operatorApiKey,
   });

@@ -1,5 +1,6 @@
 import { Connection as SalesforceConnection } from 'jsforce';
 import pino from 'pino';
+import type { Logger } from '../../src/logger';
 import type { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createClients } from '../../src/clients';
@@ -29,16 +30,23 @@ export interface Stack {
 
 /** The product wired together against the run's Temporal server and a sandbox of this test file's own. */
 export async function startStack(
-  options: { sandbox?: SandboxOptions; workers?: boolean; env?: Record<string, string> } = {},
+  options: {
+    sandbox?: SandboxOptions;
+    workers?: boolean;
+    env?: Record<string, string>;
+    logger?: Logger;
+  } = {},
 ): Promise<Stack> {
   const env = await attachTemporal();
   const secret = testSecret();
   const taskQueue = uniqueTaskQueue('sync');
+  const logger = options.logger ?? pino({ level: 'silent' });
   const api = await startTestApi({
     client: env.client,
     taskQueue,
     secrets: [secret],
     operatorApiKey: OPERATOR_API_KEY,
+    logger,
   });
   const sandbox = await createSandbox({
     ...options.sandbox,
@@ -53,7 +61,6 @@ export async function startStack(
     WELCOME_EMAIL_SUBJECT: 'Welcome to Acme',
     ...options.env,
   });
-  const logger = pino({ level: 'silent' });
   const salesforce = new SalesforceConnection({
     oauth2: {
       loginUrl: sandbox.env.SALESFORCE_LOGIN_URL,

@@ -1,18 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, DefaultLogger, Worker } from '@temporalio/worker';
+import { Runtime, DefaultLogger, Worker, type Logger } from '@temporalio/worker';
 
 let runtimeInstalled = false;
+
+/**
+ * Installs the SDK runtime of this test file (jest gives each file its own modules): by default it logs only
+ * warnings and errors; a test that reads the logs passes its own logger before anything else runs.
+ */
+export function quietRuntime(logger: Logger = new DefaultLogger('WARN')): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger });
+  runtimeInstalled = true;
+}
 
 /** Attaches to the run's dev server (started by global-setup). Call `teardown()` in afterAll. */
 export async function attachTemporal(): Promise<TestWorkflowEnvironment> {
   const address = process.env.TEMPORAL_TEST_ADDRESS;
   if (!address)
     throw new Error('TEMPORAL_TEST_ADDRESS is not set: run the tests through jest (global-setup)');
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    runtimeInstalled = true;
-  }
+  quietRuntime();
   return TestWorkflowEnvironment.createFromExistingServer({ address });
 }
 

@@ -2,10 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import * as workflows from '../../src/workflows';
+import { quietRuntime } from '../helpers/temporal';
 
 // Every recorded history must still replay against today's workflow code: a change that would break running
 // workflows (a reordered or renamed activity, a new command) fails here with a DeterminismViolationError.
 const HISTORIES = join(__dirname, '..', 'histories');
+quietRuntime();
 const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
 
 /** `<workflow type>--<url-encoded workflow id>.json`, as record-histories.test.ts writes them. */
