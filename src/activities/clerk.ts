@@ -27,7 +27,7 @@ export function clerkActivities(clerk: ClerkClient | undefined) {
     /** user.created: the user's current memberships (a user can join through an invitation before the webhook lands). */
     async listUserMemberships(input: { userId: string }): Promise<MembershipSync[] | 'skipped'> {
       if (!clerk) return 'skipped';
-      const found: MembershipSync[] = [];
+      const found: { sync: MembershipSync; joinedAt: number }[] = [];
       for (let offset = 0; ; offset += PAGE) {
         let page;
         try {
@@ -37,11 +37,14 @@ export function clerkActivities(clerk: ClerkClient | undefined) {
             offset,
           });
         } catch (err) {
-          if (isNotFound(err)) return found; // deleted since: its user.deleted will follow
+          if (isNotFound(err)) return []; // deleted since: its user.deleted will follow
           throw err;
         }
-        found.push(...page.data.map((m) => toSync(m.raw)));
-        if (page.data.length < PAGE || found.length >= page.totalCount) return found;
+        found.push(...page.data.map((m) => ({ sync: toSync(m.raw), joinedAt: m.createdAt })));
+        if (page.data.length < PAGE || found.length >= page.totalCount) {
+          // Oldest first: the first organization the user joined becomes the Contact's Account.
+          return found.sort((a, b) => a.joinedAt - b.joinedAt).map((f) => f.sync);
+        }
       }
     },
 

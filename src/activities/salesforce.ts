@@ -12,8 +12,8 @@ export interface SalesforceSession {
   readonly apiVersion: string;
 }
 
-/** How a guarded upsert ended: `stale` means Salesforce already held a newer version and nothing changed. */
-export type UpsertOutcome = 'created' | 'updated' | 'stale';
+/** How a guarded upsert ended: `unchanged` means Salesforce already held this version or a newer one. */
+export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
 
 /** What `upsertContact` did. */
 export interface ContactSyncResult {
@@ -71,7 +71,7 @@ function addLink(plan: CompositePlan, ref: string, accountId: string, organizati
 
 function outcomeOf(result: { succeeded(ref: string): boolean }, ref: string): UpsertOutcome {
   if (result.succeeded(`${ref}Create`)) return 'created';
-  return result.succeeded(`${ref}Update`) ? 'updated' : 'stale';
+  return result.succeeded(`${ref}Update`) ? 'updated' : 'unchanged';
 }
 
 const activeContactQuery = (userId: string) =>
@@ -137,7 +137,7 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       const conn = await session.connection();
       const userId = input.contact.Clerk_User_Id__c;
       const batches = chunk(input.memberships ?? [], MEMBERSHIPS_FIRST_REQUEST, MEMBERSHIPS_NEXT_REQUESTS);
-      const result: ContactSyncResult = { contact: 'stale', welcomeEmailClaimed: false, memberships: [] };
+      const result: ContactSyncResult = { contact: 'unchanged', welcomeEmailClaimed: false, memberships: [] };
       for (const [b, batch] of batches.entries()) {
         const plan = newPlan();
         if (b === 0) {
@@ -348,7 +348,11 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
      * Saga step of organizationMembership.deleted: a Contact whose AccountId is that organization's Account moves to
      * another remaining membership's Account, or to none. Returns what it changed, for the undo.
      */
-    async repointContactAccount(input: { userId: string; organizationId: string }): Promise<{
+    async repointContactAccount(input: {
+      userId: string;
+      organizationId: string;
+      membershipId: string;
+    }): Promise<{
       contactId: string;
       previousAccountId: string;
       accountId: string | null;
@@ -356,6 +360,11 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       const conn = await session.connection();
       const user = soql(input.userId);
       const org = soql(input.organizationId);
+      const remaining =
+        `SELECT Account__c FROM Clerk_Membership__c WHERE Contact__r.Clerk_User_Id__c = ${user} ` +
+        `AND Clerk_Membership_Id__c != ${soql(input.membershipId)} AND Account__r.Clerk_Status__c != 'Deleted'`;
+      // Three conditional writes, last one wins: none, else the oldest other membership's Account, else (the user
+      // rejoined the organization under a new membership) that same Account again.
       const res = await newPlan()
         .query(
           'pointing',
@@ -363,21 +372,25 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
         )
         .query(
           'other',
-          `SELECT Account__c FROM Clerk_Membership__c WHERE Contact__r.Clerk_User_Id__c = ${user} AND Account__r.Clerk_Organization_Id__c != ${org} ` +
-            `AND Account__r.Clerk_Status__c != 'Deleted' ORDER BY CreatedDate ASC LIMIT 1`,
+          `${remaining} AND Account__r.Clerk_Organization_Id__c != ${org} ORDER BY CreatedDate ASC LIMIT 1`,
         )
+        .query('same', `${remaining} AND Account__r.Clerk_Organization_Id__c = ${org} LIMIT 1`)
         .update('clear', 'Contact', firstRecord('pointing'), { AccountId: null })
-        .update('repoint', 'Contact', firstRecord('pointing'), {
+        .update('toOther', 'Contact', firstRecord('pointing'), {
           AccountId: firstRecord('other', 'Account__c'),
+        })
+        .update('toSame', 'Contact', firstRecord('pointing'), {
+          AccountId: firstRecord('same', 'Account__c'),
         })
         .send(conn);
       const [pointing] = res.records<{ Id: string; AccountId: string }>('pointing');
       if (!pointing) return null;
+      const [same] = res.records<{ Account__c: string }>('same');
       const [other] = res.records<{ Account__c: string }>('other');
       return {
         contactId: pointing.Id,
         previousAccountId: pointing.AccountId,
-        accountId: other?.Account__c ?? null,
+        accountId: same?.Account__c ?? other?.Account__c ?? null,
       };
     },
 

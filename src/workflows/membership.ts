@@ -48,7 +48,11 @@ export async function removeMembership(
     if (removed)
       undo.unshift({ step: 'restore membership', run: () => salesforce.restoreMembership({ sync }) });
     step = 'move the Contact to another Account';
-    moved = await salesforce.repointContactAccount({ userId, organizationId: m.organization.id });
+    moved = await salesforce.repointContactAccount({
+      userId,
+      organizationId: m.organization.id,
+      membershipId: m.id,
+    });
     const previous = moved;
     if (previous) {
       undo.unshift({
@@ -87,5 +91,5 @@ export async function removeMembership(
     });
   }
   if (removed) await notify(`${displayName(m.public_user_data, userId)} left ${m.organization.name}`);
-  return { removed, accountMoved: moved !== null };
+  return { removed, accountMoved: moved !== null && moved.accountId !== moved.previousAccountId };
 }

@@ -7,7 +7,7 @@ import { salesforce } from './proxies';
 /** organization.created / .updated: the Account upserted on its Clerk id, unless Salesforce holds a newer version. */
 export async function syncOrganization(
   event: ClerkEvent,
-): Promise<{ account: 'created' | 'updated' | 'stale' }> {
+): Promise<{ account: 'created' | 'updated' | 'unchanged' }> {
   const org = parseData(ClerkOrganization, event);
   const account = await salesforce.upsertAccount({
     account: accountFromOrganization(org),

@@ -6,7 +6,7 @@ import { clerk, email, salesforce } from './proxies';
 
 /** What `onboardUser` did, as the Temporal UI shows it. */
 export interface OnboardResult {
-  contact: 'created' | 'updated' | 'stale';
+  contact: 'created' | 'updated' | 'unchanged';
   memberships: number;
   welcomeEmail: 'sent' | 'not this run' | 'no address';
 }
@@ -36,7 +36,7 @@ export async function onboardUser(event: ClerkEvent): Promise<OnboardResult> {
 }
 
 /** user.updated: the Contact's fields, unless Salesforce already holds a newer version of the user. */
-export async function syncUser(event: ClerkEvent): Promise<{ contact: 'created' | 'updated' | 'stale' }> {
+export async function syncUser(event: ClerkEvent): Promise<{ contact: 'created' | 'updated' | 'unchanged' }> {
   const user = parseData(ClerkUser, event);
   const synced = await salesforce.upsertContact({ contact: contactFromUser(user), version: user.updated_at });
   return { contact: synced.contact };

@@ -39,7 +39,9 @@ it('logs ids and decisions, never an email address or a name', async () => {
   for (const d of deliveries) await stack.env.client.workflow.getHandle(d.svixId).result();
 
   // The people of these scenarios (names like "Ada Lovelace", addresses like ada.lovelace.1f2e3d@example.com).
-  const users = deliveries.filter((d) => d.type === 'user.created').map((d) => d.event.data as ClerkUser);
+  const users = deliveries
+    .filter((d) => d.type === 'user.created')
+    .map((d) => d.event.data as unknown as ClerkUser);
   expect(users).toHaveLength(2);
   const secrets = users.flatMap((u) => [
     ...u.email_addresses.map((e) => e.email_address),

@@ -49,7 +49,7 @@ describe('user.updated', () => {
     await sync(created);
     expect(await sync(later)).toEqual({ contact: 'updated' });
     // `renamed` is older than `later`: Svix delivered it late.
-    expect(await sync(renamed)).toEqual({ contact: 'stale' });
+    expect(await sync(renamed)).toEqual({ contact: 'unchanged' });
     expect(await contact(userId)).toEqual({
       FirstName: 'Barb',
       LastName: 'Liskov-Substitution',
@@ -71,7 +71,7 @@ describe('user.updated', () => {
     const before = salesforceApiCalls(stack.sandbox);
     expect(await sync(updated)).toEqual({ contact: 'created' });
     expect(salesforceApiCalls(stack.sandbox) - before).toBe(1);
-    expect(await sync(created)).toMatchObject({ contact: 'stale', welcomeEmail: 'sent' });
+    expect(await sync(created)).toMatchObject({ contact: 'unchanged', welcomeEmail: 'sent' });
     expect(await contact(idOf(created))).toMatchObject({
       LastName: 'Thompson-Unix',
       Clerk_Status__c: 'Active',
