@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../src/local/temporal-server';
 import { cacheDir } from '../src/local/temporal-cli';
+import { freePort } from './helpers/net';
 
 declare global {
   var __temporalDevServer: DevServer | undefined;
@@ -10,7 +11,8 @@ declare global {
 
 /** One real Temporal dev server (free port, in-memory state) and one workflow bundle for the whole run. */
 export default async function globalSetup(): Promise<void> {
-  const server = await startDevServer();
+  // With its Web UI on a free port: the browser test (test/ui) looks at what operators see.
+  const server = await startDevServer({ uiPort: await freePort() });
   globalThis.__temporalDevServer = server;
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../src/workflows'),
@@ -22,6 +24,7 @@ export default async function globalSetup(): Promise<void> {
   writeFileSync(codePath, code);
   // Test workers inherit these: they attach to this server and reuse this bundle.
   process.env.TEMPORAL_TEST_ADDRESS = server.address;
+  process.env.TEMPORAL_TEST_UI_URL = server.uiUrl;
   process.env.CLERK_SYNC_TEST_BUNDLE = codePath;
 }
 
