@@ -40,8 +40,10 @@ async function waitForText(page: Page, text: string, timeoutMs = 30_000): Promis
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const frame of page.frames()) {
-      const shown = await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '');
-      if (shown.includes(text)) return;
+      const shown: unknown = await frame
+        .evaluate('document.body ? document.body.innerText : ""')
+        .catch(() => '');
+      if (typeof shown === 'string' && shown.includes(text)) return;
     }
     if (Date.now() > deadline) throw new Error(`"${text}" not shown within ${timeoutMs} ms`);
     await page.waitForTimeout(250);
