@@ -23,6 +23,10 @@ function signedHeaders(ctx: Context): Record<string, string> {
     }
     headers[`svix-${name}`] = value;
   }
+  // svix's own check uses parseInt, which takes "1700000000abc"; Svix only ever sends whole seconds.
+  if (!/^\d{1,12}$/.test(headers['svix-timestamp']!)) {
+    throw new HttpError(400, 'invalid_headers', 'svix-timestamp must be whole seconds since the epoch');
+  }
   return headers;
 }
 
