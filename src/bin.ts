@@ -136,6 +136,72 @@ program
     }),
   );
 
+program
+  .command('replay')
+  .description('re-run failed, timed-out or terminated syncs with their original input, under the same id')
+  .argument('[workflow-id...]', 'the workflows to replay (or --failed)')
+  .option('--failed', 'every failed sync that has not run again since')
+  .option('--since <duration>', 'with --failed: started within 30m, 24h, 7d… (default 24h)')
+  .option('--type <event-type>', 'with --failed: only this Clerk event type, e.g. user.created')
+  .option('--user <user-id>', 'with --failed: only syncs of this Clerk user')
+  .option('--dry-run', 'print what would be replayed; start nothing')
+  .action(
+    action(
+      async (
+        ids: string[],
+        opts: { failed?: boolean; since?: string; type?: string; user?: string; dryRun?: boolean },
+        command: Command,
+      ) => {
+        // Its arguments are checked there, so that only this command loads the Temporal client.
+        const { runReplayCommand } = await import('./cli/replay');
+        process.exitCode = await runReplayCommand(ids, opts, command);
+      },
+    ),
+  );
+
+program
+  .command('salesforce')
+  .description('Salesforce org tools')
+  .command('setup')
+  .description(
+    'create or update the custom object, fields and permission set of force-app/ in the configured org (idempotent)',
+  )
+  .option('--check', 'only report what is missing or different; exit 1 if anything is')
+  .action(
+    action(async (opts: { check?: boolean }) => {
+      const { salesforceSetupCommand } = await import('./cli/salesforce-setup');
+      process.exitCode = await salesforceSetupCommand(opts);
+    }),
+  );
+
+program
+  .command('backfill')
+  .description(
+    'import every Clerk organization, user and membership into Salesforce (idempotent), with progress',
+  )
+  .option('--dry-run', 'count what would change; write nothing')
+  .option('--page-size <n>', 'records per page, 1-200 (default 200)', Number)
+  .option('--pages-per-run <n>', 'pages before the workflow continues as new (default 50)', Number)
+  .option(
+    '--schedule <interval>',
+    'instead: run it every <interval> (6h, 1d…) as the Schedule clerk-sync-reconcile',
+  )
+  .option('--unschedule', 'instead: delete the Schedule clerk-sync-reconcile')
+  .action(
+    action(
+      async (opts: {
+        dryRun?: boolean;
+        pageSize?: number;
+        pagesPerRun?: number;
+        schedule?: string;
+        unschedule?: boolean;
+      }) => {
+        const { runBackfillCommand } = await import('./cli/backfill');
+        process.exitCode = await runBackfillCommand(opts);
+      },
+    ),
+  );
+
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`clerk-sync: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);

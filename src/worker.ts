@@ -9,6 +9,7 @@ import {
 } from '@temporalio/worker';
 import { createEmailActivities, createSlackActivities, createSyncActivities } from './activities';
 import { createClients, type Clients } from './clients';
+import { dataConverter } from './codec';
 import { requireFor, type Config } from './config';
 import type { Logger } from './logger';
 import { emailTaskQueue, NOTIFICATION_RATES, slackTaskQueue } from './shared/task-queues';
@@ -42,7 +43,11 @@ export interface WorkerDeps {
   config: Config;
   connection: NativeConnection;
   clients: Clients;
-  /** A prebuilt bundle (tests, benchmarks); otherwise the workflows are bundled at start-up. */
+  /**
+   * A prebuilt bundle (tests, benchmarks); otherwise the workflows are bundled at start-up. With encryption keys,
+   * build it with `failureConverterPath: FAILURE_CONVERTER_PATH` (src/codec), or failures that workflow code
+   * raises keep their messages in clear.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
@@ -58,11 +63,13 @@ export async function createWorkers({
 }: WorkerDeps): Promise<Worker[]> {
   const { namespace, taskQueue } = config.temporal;
   const email = config.email ? { from: config.email.from, subject: config.email.subject } : undefined;
+  const converter = dataConverter(config.encryptionKeys);
   return Promise.all([
     Worker.create({
       connection,
       namespace,
       taskQueue,
+      dataConverter: converter,
       ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
       activities: createSyncActivities(clients),
     }),
@@ -70,6 +77,7 @@ export async function createWorkers({
       connection,
       namespace,
       taskQueue: emailTaskQueue(taskQueue),
+      dataConverter: converter,
       activities: createEmailActivities(clients, email),
       maxTaskQueueActivitiesPerSecond: NOTIFICATION_RATES.email,
     }),
@@ -77,6 +85,7 @@ export async function createWorkers({
       connection,
       namespace,
       taskQueue: slackTaskQueue(taskQueue),
+      dataConverter: converter,
       activities: createSlackActivities(clients),
       maxTaskQueueActivitiesPerSecond: NOTIFICATION_RATES.slack,
     }),
@@ -108,7 +117,11 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
   try {
     const workers = await createWorkers({ config, connection, clients: createClients(config, logger) });
     logger.info(
-      { taskQueue: config.temporal.taskQueue, temporal: config.temporal.address },
+      {
+        taskQueue: config.temporal.taskQueue,
+        temporal: config.temporal.address,
+        encryptionKeyId: config.encryptionKeys[0]?.id ?? 'off',
+      },
       'worker polling',
     );
     await runWorkers(workers); // the SDK runtime shuts workers down gracefully on SIGINT/SIGTERM

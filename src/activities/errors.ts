@@ -2,7 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 
 // The only retry decisions in the product. Each system's errors are classified once, here: a failure a
 // retry can fix is retried with backoff (honouring Retry-After through `nextRetryDelay`); any other fails
-// the activity at once, non-retryable, with the system's code and message in the failure.
+// the activity at once, non-retryable, with the system's code and message in the failure. The SDK's own
+// error is not attached as the cause: its message may quote field values, and failures land in history.
 
 /** Codes Salesforce answers for a state that passes: locks, maintenance, API allocation. */
 const SALESFORCE_TRANSIENT = new Set([
@@ -15,7 +16,13 @@ const SALESFORCE_TRANSIENT = new Set([
   'TXN_SECURITY_METERING_ERROR',
 ]);
 
-const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+/**
+ * An error's message with email addresses masked: services quote field values (`invalid email address: …`), and the
+ * message lands in history and in the worker's logs, which carry ids, never addresses.
+ */
+const mask = (text: string): string =>
+  text.replace(/[^\s@'"<>(),;:]+@[^\s@'"<>(),;:]+\.[A-Za-z]{2,}/g, '[email]');
+const messageOf = (err: unknown): string => mask(err instanceof Error ? err.message : String(err));
 
 const HTTP_TRANSIENT = (status: number | undefined) =>
   status === undefined || status === 408 || status === 429 || status >= 500;
@@ -44,7 +51,6 @@ export function classifySalesforce(err: unknown): ApplicationFailure {
       type: 'SalesforceRejected',
       message,
       nonRetryable: true,
-      cause: asError(err),
     });
   }
   // The daily API allocation is a rolling 24 h window: hammering it only burns the next requests.
@@ -53,7 +59,6 @@ export function classifySalesforce(err: unknown): ApplicationFailure {
     type: 'SalesforceUnavailable',
     message,
     nextRetryDelay,
-    cause: asError(err),
   });
 }
 
@@ -62,13 +67,12 @@ export function classifyClerk(err: unknown): ApplicationFailure {
   const e = err as { status?: unknown; retryAfter?: unknown; errors?: { code?: string; message?: string }[] };
   const status = typeof e?.status === 'number' ? e.status : undefined;
   const code = e?.errors?.[0]?.code ?? 'unexpected_error';
-  const message = `${status ?? 'NO_RESPONSE'} ${code}: ${e?.errors?.[0]?.message ?? messageOf(err)}`;
+  const message = `${status ?? 'NO_RESPONSE'} ${code}: ${mask(e?.errors?.[0]?.message ?? messageOf(err))}`;
   if (!HTTP_TRANSIENT(status)) {
     return ApplicationFailure.create({
       type: 'ClerkRejected',
       message,
       nonRetryable: true,
-      cause: asError(err),
     });
   }
   const retryAfter = typeof e?.retryAfter === 'number' && e.retryAfter > 0 ? e.retryAfter * 1000 : undefined;
@@ -76,7 +80,6 @@ export function classifyClerk(err: unknown): ApplicationFailure {
     type: 'ClerkUnavailable',
     message,
     nextRetryDelay: retryAfter,
-    cause: asError(err),
   });
 }
 
@@ -103,7 +106,6 @@ export function classifyResend(err: unknown): ApplicationFailure {
       type: 'ResendRejected',
       message,
       nonRetryable: true,
-      cause: asError(err),
     });
   }
   const nextRetryDelay = e?.retryAfterSeconds ? e.retryAfterSeconds * 1000 : undefined;
@@ -111,7 +113,6 @@ export function classifyResend(err: unknown): ApplicationFailure {
     type: 'ResendUnavailable',
     message,
     nextRetryDelay,
-    cause: asError(err),
   });
 }
 
@@ -127,7 +128,6 @@ export function classifySlack(err: unknown): ApplicationFailure {
       type: 'SlackRejected',
       message,
       nonRetryable: true,
-      cause: asError(err),
     });
   }
   const retryAfter = Number(response?.headers?.['retry-after']);
@@ -136,12 +136,7 @@ export function classifySlack(err: unknown): ApplicationFailure {
     type: 'SlackUnavailable',
     message,
     nextRetryDelay,
-    cause: asError(err),
   });
-}
-
-function asError(err: unknown): Error | undefined {
-  return err instanceof Error ? err : undefined;
 }
 
 /** Wraps each activity so that every failure leaves through `classify`, the one retry decision. */

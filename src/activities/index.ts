@@ -1,4 +1,5 @@
 import type { Clients } from '../clients';
+import { backfillActivities } from './backfill';
 import { clerkActivities } from './clerk';
 import { emailActivities, type WelcomeEmailSettings } from './email';
 import { salesforceActivities, type SalesforceSession } from './salesforce';
@@ -18,6 +19,7 @@ export function createSyncActivities(clients: Clients) {
       welcomeEmail: clients.resend !== undefined,
     }),
     ...clerkActivities(clients.clerk),
+    ...backfillActivities(clients.salesforce ?? missingSalesforce, clients.clerk),
   };
 }
 

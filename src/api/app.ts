@@ -1,8 +1,10 @@
 import Router from '@koa/router';
 import type { Connection } from '@temporalio/client';
 import Koa from 'koa';
+import type { EncryptionKey } from '../codec';
 import type { Logger } from '../logger';
 import type { Starter } from '../starter';
+import { codecRoutes } from './codec-server';
 import { errorHandler } from './errors';
 import { healthRoutes } from './health';
 import { operatorRoutes } from './operator';
@@ -18,6 +20,12 @@ export interface AppDeps {
   readonly metrics: Metrics;
   /** CLERK_SYNC_API_KEY: the operator API (`/api/*`) exists only with it. */
   readonly operatorApiKey?: string;
+  /** CLERK_SYNC_ENCRYPTION_KEY: the codec server for the Web UI (`/codec/*`) exists only with keys. */
+  readonly codec?: {
+    readonly keys: readonly EncryptionKey[];
+    readonly namespace: string;
+    readonly localUiOrigins?: readonly string[];
+  };
 }
 
 /** The Koa app with every route; it does not listen (tests serve `app.callback()` on port 0). */
@@ -28,6 +36,7 @@ export function createApp(deps: AppDeps): Koa {
   webhookRoutes(router, deps);
   healthRoutes(router, deps);
   operatorRoutes(router, { apiKey: deps.operatorApiKey, starter: deps.starter, logger: deps.logger });
+  if (deps.codec) codecRoutes(router, { ...deps.codec, apiKey: deps.operatorApiKey, logger: deps.logger });
 
   app.use(errorHandler(deps.logger));
   app.use(router.routes());

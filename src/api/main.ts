@@ -1,10 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import { Client } from '@temporalio/client';
+import { dataConverter } from '../codec';
 import { requireFor, type Config } from '../config';
 import type { Logger } from '../logger';
 import { createStarter } from '../starter';
 import { lazyConnection } from '../temporal';
 import { createApp } from './app';
+import { CODEC_PATH } from './codec-server';
 import { createMetrics } from './metrics';
 
 /** A running API: its address and a clean stop. */
@@ -14,11 +16,22 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-/** Starts the HTTP API on `config.port` (0: a free port) against `config.temporal`. */
-export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
+/**
+ * Starts the HTTP API on `config.port` (0: a free port) against `config.temporal`. `localUiOrigins` (local mode
+ * only) lets the local Web UI use the codec server without the bearer key.
+ */
+export async function startApi(
+  config: Config,
+  logger: Logger,
+  options: { localUiOrigins?: readonly string[] } = {},
+): Promise<RunningApi> {
   requireFor(config, 'api');
   const connection = lazyConnection(config.temporal);
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverter(config.encryptionKeys),
+  });
   const app = createApp({
     signingSecrets: config.signingSecrets,
     starter: createStarter({ client, taskQueue: config.temporal.taskQueue }),
@@ -26,6 +39,11 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     logger,
     metrics: createMetrics(),
     operatorApiKey: config.operatorApiKey,
+    codec: {
+      keys: config.encryptionKeys,
+      namespace: config.temporal.namespace,
+      localUiOrigins: options.localUiOrigins,
+    },
   });
   const handle = app.callback();
   const server = createServer((req, res) => void handle(req, res));
@@ -43,6 +61,11 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     { url, temporal: config.temporal.address, taskQueue: config.temporal.taskQueue },
     'API listening',
   );
+  const keyId = config.encryptionKeys[0]?.id;
+  if (!keyId) logger.info('CLERK_SYNC_ENCRYPTION_KEY not set: payloads are stored in Temporal in clear');
+  else if (!config.operatorApiKey && !options.localUiOrigins)
+    logger.warn({ keyId }, 'payloads encrypted; no codec server for the Web UI without CLERK_SYNC_API_KEY');
+  else logger.info({ keyId, codecServer: `${url}${CODEC_PATH}` }, 'payloads encrypted; codec server on');
   return {
     url,
     server,

@@ -4,10 +4,11 @@ import { loadConfig, readEnv } from '../config';
 import { createLogger } from '../logger';
 import { createSandbox, type Sandbox } from '../sandbox/server';
 import { startApi } from '../api/main';
+import { CODEC_PATH } from '../api/codec-server';
 import { createClients } from '../clients';
 import { createWorkers, installRuntimeLogger, runWorkers } from '../worker';
 import { startDevServer, type DevServer } from './temporal-server';
-import { dataDir, localSigningSecret } from './state';
+import { dataDir, localEncryptionKey, localSigningSecret } from './state';
 
 /** The sandbox fills in exactly the services that have no credentials of their own. */
 function sandboxOverrides(env: Record<string, string | undefined>, sandbox: Sandbox): Record<string, string> {
@@ -62,6 +63,18 @@ export async function runDev(opts: {
   }
   const apiPort = opts.port ?? Number(baseEnv.PORT ?? 3000);
 
+  // Histories are encrypted locally too (issue 6), so the Web UI shows what operators see in production: payloads
+  // decoded by the API's codec server. A key of our own only with a dev server of our own, whose UI we wire to it.
+  let encryptionKey = baseEnv.CLERK_SYNC_ENCRYPTION_KEY;
+  if (!encryptionKey && !baseEnv.TEMPORAL_ADDRESS) {
+    const local = localEncryptionKey();
+    encryptionKey = local.entry;
+    lines.push(
+      `Encryption key ${local.keyId} (${local.generated ? 'generated' : 'kept'} in .data/local.json)`,
+    );
+  }
+  const codecEndpoint = encryptionKey ? `http://localhost:${apiPort}${CODEC_PATH}` : undefined;
+
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse())
@@ -84,6 +97,7 @@ export async function runDev(opts: {
         port: opts.temporalPort,
         uiPort: opts.uiPort,
         dbFilename: join(dataDir(), 'temporal.db'),
+        codecEndpoint,
         logger,
       });
       const s = server;
@@ -94,11 +108,15 @@ export async function runDev(opts: {
       ...baseEnv,
       ...(sandbox ? sandboxOverrides(baseEnv, sandbox) : {}),
       CLERK_WEBHOOK_SIGNING_SECRET: secret,
+      CLERK_SYNC_ENCRYPTION_KEY: encryptionKey,
       PORT: String(apiPort),
       TEMPORAL_ADDRESS: server?.address ?? baseEnv.TEMPORAL_ADDRESS,
     });
 
-    const api = await startApi(config, logger);
+    const localUiOrigins = server
+      ? [`http://localhost:${opts.uiPort}`, `http://127.0.0.1:${opts.uiPort}`]
+      : undefined;
+    const api = await startApi(config, logger, { localUiOrigins });
     stops.push(() => api.close());
     const connection = await NativeConnection.connect({
       address: config.temporal.address,
@@ -114,6 +132,9 @@ export async function runDev(opts: {
       `  Temporal:       ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}`,
       server?.uiUrl
         ? `  Temporal UI:    ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows`
+        : undefined,
+      server && codecEndpoint
+        ? `  Codec server:   ${codecEndpoint}  (the UI decrypts payloads through it)`
         : undefined,
       sandbox ? `  Sandbox:        ${sandbox.url}  (Salesforce, Clerk, Resend and Slack records)` : undefined,
       ...lines.map((l) => `  ${l}`),

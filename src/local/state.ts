@@ -11,6 +11,8 @@ export function dataDir(cwd = process.cwd()): string {
 
 interface LocalState {
   signingSecret?: string;
+  /** A `CLERK_SYNC_ENCRYPTION_KEY` entry (`keyId:base64`). */
+  encryptionKey?: string;
 }
 
 function statePath(cwd?: string): string {
@@ -31,6 +33,23 @@ export function localSigningSecret(cwd?: string): { secret: string; generated: b
     mode: 0o600,
   });
   return { secret, generated: true };
+}
+
+/**
+ * The payload encryption key local mode generated on its first run (`local-<hex>:<base64>`), so that the local
+ * Web UI reads histories through the codec server as it would in production; kept so old histories still decode.
+ */
+export function localEncryptionKey(cwd?: string): { entry: string; keyId: string; generated: boolean } {
+  const state = readState(cwd);
+  const generated = !state.encryptionKey;
+  const entry =
+    state.encryptionKey ?? `local-${randomBytes(3).toString('hex')}:${randomBytes(32).toString('base64')}`;
+  if (generated) {
+    writeFileSync(statePath(cwd), `${JSON.stringify({ ...state, encryptionKey: entry }, null, 2)}\n`, {
+      mode: 0o600,
+    });
+  }
+  return { entry, keyId: entry.split(':')[0]!, generated };
 }
 
 /** The secret local mode signs with: the configured one, else the generated one (never generates). */

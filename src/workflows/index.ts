@@ -4,3 +4,4 @@ export { syncOrganization, markOrganizationDeleted } from './organization';
 export { syncMembership, removeMembership } from './membership';
 export { postNotice } from './notice';
 export { createOrganizationForAccount } from './create-organization';
+export { backfillFromClerk } from './backfill';

@@ -1,5 +1,6 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ClerkActivities, EmailActivities, SalesforceActivities, SlackActivities } from '../activities';
+import type { BackfillActivities } from '../activities/backfill';
 import { emailTaskQueue, slackTaskQueue } from '../shared/task-queues';
 
 // Every activity proxy of the product. No `maximumAttempts`: only the classifiers (activities/errors.ts)
@@ -12,6 +13,13 @@ export const salesforce = proxyActivities<SalesforceActivities>({ startToCloseTi
 
 /** Clerk Backend API look-ups; the SDK has no timeout of its own. */
 export const clerk = proxyActivities<ClerkActivities>({ startToCloseTimeout: '30s', retry });
+
+/** Backfill pages: a page heartbeats between its Clerk calls, so a stuck attempt is retried after a minute. */
+export const backfill = proxyActivities<BackfillActivities>({
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '1m',
+  retry,
+});
 
 /** The welcome email, on its rate-limited queue. */
 export function email() {

@@ -40,7 +40,17 @@ describe('clerk-sync with a bad configuration', () => {
   it('--help lists the sub-commands', () => {
     const res = run(['--help'], {});
     expect(res.status).toBe(0);
-    for (const command of ['api', 'worker', 'dev', 'sandbox', 'send-sample', 'temporal-setup']) {
+    for (const command of [
+      'api',
+      'worker',
+      'dev',
+      'sandbox',
+      'send-sample',
+      'temporal-setup',
+      'replay',
+      'salesforce',
+      'backfill',
+    ]) {
       expect(res.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     }
   });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import type { Logger } from '../../src/logger';
-import { createApp } from '../../src/api/app';
+import { createApp, type AppDeps } from '../../src/api/app';
 import { createMetrics } from '../../src/api/metrics';
 import { signDelivery, newSvixId } from '../../src/sandbox/deliver';
 import { createStarter } from '../../src/starter';
@@ -21,6 +21,8 @@ export async function startTestApi(options: {
   secrets: string[];
   startTimeoutMs?: number;
   operatorApiKey?: string;
+  /** The codec server's keys and namespace (`/codec/*`); none: no codec server. */
+  codec?: AppDeps['codec'];
   logger?: Logger;
 }) {
   const metrics = createMetrics();
@@ -35,6 +37,7 @@ export async function startTestApi(options: {
     logger: options.logger ?? pino({ level: 'silent' }),
     metrics,
     operatorApiKey: options.operatorApiKey,
+    codec: options.codec,
   });
   const handle = app.callback();
   const server = createServer((req, res) => void handle(req, res));

@@ -1,9 +1,11 @@
 import { Connection as SalesforceConnection } from 'jsforce';
 import pino from 'pino';
 import type { Logger } from '../../src/logger';
-import type { Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import type { Worker, WorkerOptions } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createClients } from '../../src/clients';
+import { dataConverter } from '../../src/codec';
 import { loadConfig, type Config } from '../../src/config';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server';
 import { createWorkers, runWorkers } from '../../src/worker';
@@ -15,7 +17,10 @@ export const OPERATOR_API_KEY = 'test-operator-key-0123456789';
 
 /** Everything a sync test drives: Temporal, the API, the sandbox, the workers, and a jsforce client to look. */
 export interface Stack {
+  /** Temporal as it is; `env.client` reads payloads as stored (encrypted when the stack has a key). */
   env: TestWorkflowEnvironment;
+  /** A client with the product's data converter: it decrypts what the stack encrypted. */
+  client: Client;
   api: Awaited<ReturnType<typeof startTestApi>>;
   sandbox: Sandbox;
   config: Config;
@@ -35,17 +40,26 @@ export async function startStack(
     workers?: boolean;
     env?: Record<string, string>;
     logger?: Logger;
+    /** Instead of the run's bundle; with encryption keys, one built with the codec's failure converter. */
+    workflowBundle?: WorkerOptions['workflowBundle'];
   } = {},
 ): Promise<Stack> {
   const env = await attachTemporal();
   const secret = testSecret();
   const taskQueue = uniqueTaskQueue('sync');
   const logger = options.logger ?? pino({ level: 'silent' });
+  const namespace = env.namespace ?? 'default';
+  // The API exists before the sandbox (whose URLs complete the configuration), so read its keys on their own.
+  const keys = loadConfig({
+    CLERK_SYNC_ENCRYPTION_KEY: options.env?.CLERK_SYNC_ENCRYPTION_KEY,
+  }).encryptionKeys;
+  const client = new Client({ connection: env.connection, namespace, dataConverter: dataConverter(keys) });
   const api = await startTestApi({
-    client: env.client,
+    client,
     taskQueue,
     secrets: [secret],
     operatorApiKey: OPERATOR_API_KEY,
+    codec: { keys, namespace },
     logger,
   });
   const sandbox = await createSandbox({
@@ -76,6 +90,7 @@ export async function startStack(
   let running: Promise<void> | undefined;
   const stack: Stack = {
     env,
+    client,
     api,
     sandbox,
     config,
@@ -86,7 +101,7 @@ export async function startStack(
         config,
         connection: env.nativeConnection,
         clients: createClients(config, logger),
-        workflowBundle: { codePath: process.env.CLERK_SYNC_TEST_BUNDLE! },
+        workflowBundle: options.workflowBundle ?? { codePath: process.env.CLERK_SYNC_TEST_BUNDLE! },
       });
       running = runWorkers(workers);
     },

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { backfill } from '../../src/cli/backfill';
 import { deliverWebhook } from '../../src/sandbox/deliver';
 import type { ClerkEvent } from '../../src/sandbox/clerk';
 import { OPERATOR_API_KEY, startStack, type Stack } from '../helpers/stack';
@@ -67,4 +68,11 @@ async function deliver(event: ClerkEvent): Promise<string> {
     body: JSON.stringify({ accountId: (account as { id: string }).id }),
   });
   await record('createOrganizationForAccount', ((await res.json()) as { workflowId: string }).workflowId);
+
+  // Two pages per run: the recorded (last) run starts from the state the previous one continued as new with.
+  const { workflowId } = await backfill(
+    { pageSize: 2, pagesPerRun: 2 },
+    { client: stack.env.client, taskQueue: stack.config.temporal.taskQueue, out: { write: () => true } },
+  );
+  await record('backfillFromClerk', workflowId!);
 });

@@ -133,9 +133,15 @@ export class MetadataApi {
     const fullName = typeof md.fullName === 'string' ? md.fullName : '';
     try {
       let created: boolean;
-      if (type === 'CustomField') created = this.org.schema.applyCustomField(md, mode);
-      else if (type === 'CustomObject') {
-        created = this.org.schema.applyCustomObject({ ...md, fields: asList(md.fields) }, mode);
+      if (type === 'CustomField') {
+        const [objectName = '', fieldName = ''] = fullName.split('.');
+        created = this.org.schema.applyCustomField(forSchema(fieldName, md), mode);
+        this.keepMetadata(objectName, fieldName, md);
+      } else if (type === 'CustomObject') {
+        const fields = asList(md.fields) as Record<string, unknown>[];
+        const schemaFields = fields.map((f) => forSchema(String(f.fullName), f));
+        created = this.org.schema.applyCustomObject({ ...md, fields: schemaFields }, mode);
+        for (const f of fields) this.keepMetadata(fullName, String(f.fullName), f);
       } else created = this.saveDocument(type, fullName, md, mode);
       // Unique and External ID flags may have changed: the store rebuilds its indexes on next use.
       for (const obj of this.org.schema.list()) this.org.store.dropIndexes(obj.name);
@@ -146,6 +152,12 @@ export class MetadataApi {
       if (!(err instanceof SalesforceError)) throw err;
       return { fullName, success: false, created: false, error: err };
     }
+  }
+
+  /** The field's metadata as it was sent (not as handed to the schema), for `readMetadata`. */
+  private keepMetadata(objectName: string, fieldName: string, md: Record<string, unknown>): void {
+    const field = this.org.schema.object(objectName)?.fields.get(fieldName.toLowerCase());
+    if (field?.metadata) field.metadata = { ...md };
   }
 
   private saveDocument(
@@ -261,6 +273,16 @@ function saveResultXml(outcome: SaveOutcome, withCreated: boolean): string {
     : '';
   const created = withCreated ? `<created>${String(outcome.created ?? false)}</created>` : '';
   return `<result>${created}${errors}<fullName>${escapeXml(outcome.fullName)}</fullName><success>${String(outcome.success)}</success></result>`;
+}
+
+/**
+ * Salesforce names a lookup's child-to-parent relationship after the field (`Contact__c` → `Contact__r`), while
+ * `relationshipName` names the parent's list of children (`Clerk_Memberships` → `Clerk_Memberships__r`). The
+ * schema models the former only, from `relationshipName`: hand it the field-derived name.
+ */
+function forSchema(fieldName: string, md: Record<string, unknown>): Record<string, unknown> {
+  if (md.relationshipName === undefined || !/__c$/i.test(fieldName)) return md;
+  return { ...md, relationshipName: fieldName.slice(0, -3) };
 }
 
 function xsiType(el: XmlElement): string {

@@ -1,0 +1,786 @@
+import type { ClerkClient } from '@clerk/backend';
+import { activityInfo, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Connection } from 'jsforce';
+import type { z } from 'zod';
+import { ClerkMembership, ClerkOrganization, ClerkUser } from '../shared/clerk';
+import {
+  accountFromOrganization,
+  contactFromMembership,
+  contactFromUser,
+  linkedAccountId,
+  membershipFrom,
+} from '../shared/mapping';
+import { classified, classifyClerk, classifySalesforce, SalesforceError } from './errors';
+import type { SalesforceSession } from './salesforce';
+import { CompositePlan, soql } from './salesforce-composite';
+
+// `clerk-sync backfill` (SPEC.md "Operators"): one activity per page of Clerk records. Each page costs one
+// Salesforce read (the stored versions of every record on the page) and at most one write (a Composite call of
+// sObject Collections). Records absent at the read are created, never upserted: if a webhook created one in
+// between (a `user.deleted` tombstone, say), the create meets DUPLICATE_VALUE and leaves it alone. Records
+// older than Clerk are updated by Id without touching Clerk_Status__c, so a deletion is never undone.
+
+/** The three kinds of records, in the order a backfill imports them (memberships need both ends). */
+export type BackfillKind = 'organizations' | 'users' | 'memberships';
+
+/** What a page did (or, in a dry run, would do) to one kind of record. */
+export interface BackfillCounts {
+  seen: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  /** Clerk still has it, but Salesforce holds it as Deleted (or one end of the membership is): left alone. */
+  skippedDeleted: number;
+  /** Rejected by Salesforce for good (validation, required field…) or unreadable in Clerk; see `failures`. */
+  failed: number;
+}
+
+/** Where a backfill is: a phase, the Clerk offset in it, and for memberships the organization being listed. */
+export interface BackfillCursor {
+  phase: BackfillKind;
+  /** Users or organizations: the Clerk list offset. Memberships: the offset inside the current organization. */
+  offset: number;
+  /** Memberships: the index of the organization (Clerk's list, oldest first) whose memberships come next. */
+  organizationIndex: number;
+}
+
+/** One page to import. */
+export interface BackfillPageRequest {
+  cursor: BackfillCursor;
+  /** Records per page: at most 200, one sObject Collection. */
+  pageSize: number;
+  /** Count what would change; write nothing. */
+  dryRun: boolean;
+}
+
+/** A record Salesforce rejected for good, by Clerk id and code (never field values: they land in history). */
+export interface BackfillFailure {
+  kind: BackfillKind;
+  id: string;
+  code: string;
+}
+
+/** What a page did, and where the next one starts (`null`: the phase is complete). */
+export interface BackfillPageResult {
+  counts: Partial<Record<BackfillKind, BackfillCounts>>;
+  /** Contacts whose empty AccountId was set to their oldest membership's Account. */
+  accountIdsSet: number;
+  next: BackfillCursor | null;
+  /** Clerk's total of the list this phase walks (users, or organizations), for the progress bar. */
+  total: number | null;
+  failures: BackfillFailure[];
+}
+
+/** The largest page: Salesforce takes 200 records per sObject Collection and keeps `IN (…)` lists well in bounds. */
+export const MAX_PAGE_SIZE = 200;
+/** Clerk look-ups of a user's memberships running at once (only for Contacts without an Account). */
+const LOOKUP_CONCURRENCY = 5;
+const CLERK_PAGE = 100;
+
+/** A resumed attempt's checkpoint: the page's result once written, and the look-ups done so far. */
+interface Checkpoint {
+  cursor: BackfillCursor;
+  lookups?: Record<string, string[]>;
+  result?: BackfillPageResult;
+}
+
+const zero = (): BackfillCounts => ({
+  seen: 0,
+  created: 0,
+  updated: 0,
+  unchanged: 0,
+  skippedDeleted: 0,
+  failed: 0,
+});
+
+const sameCursor = (a: BackfillCursor, b: BackfillCursor) =>
+  a.phase === b.phase && a.offset === b.offset && a.organizationIndex === b.organizationIndex;
+
+/** The checkpoint an earlier attempt of this page left, if any. */
+function checkpointFor(cursor: BackfillCursor): Checkpoint {
+  const details = activityInfo().heartbeatDetails as Checkpoint | undefined;
+  return details && sameCursor(details.cursor, cursor) ? details : { cursor };
+}
+
+/** Clerk failures are decided by Clerk's classifier; everything else in a page is Salesforce's. */
+async function fromClerk<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw classifyClerk(err);
+  }
+}
+
+function requireClerk(clerk: ClerkClient | undefined): ClerkClient {
+  if (clerk) return clerk;
+  throw ApplicationFailure.create({
+    type: 'ClerkNotConfigured',
+    message: 'CLERK_SECRET_KEY is not set: a backfill reads every record from Clerk',
+    nonRetryable: true,
+  });
+}
+
+function parse<T>(schema: z.ZodType<T>, raw: unknown): T | undefined {
+  const parsed = schema.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
+}
+
+type SObjectType = 'Account' | 'Contact' | 'Clerk_Membership__c';
+
+/** One record to write: a create (with the relationship-by-External-ID lookups it needs) or an update by Id. */
+interface Write {
+  kind: BackfillKind;
+  clerkId: string;
+  op: 'create' | 'update';
+  type: SObjectType;
+  record: Record<string, unknown>;
+  /** A Contact created with its AccountId (counted in `accountIdsSet` too). */
+  setsAccountId?: boolean;
+  /**
+   * A dry run's Contact or Account that the memberships phase finds missing: the users or organizations phase
+   * already counted it (nothing was written), so it is not counted twice.
+   */
+  countedBefore?: boolean;
+}
+
+/** A contact's empty AccountId to set (counted apart: it is not a change of the user's own fields). */
+interface AccountIdWrite {
+  userId: string;
+  record: Record<string, unknown>;
+}
+
+/** What Salesforce holds for one record: enough to decide created / updated / unchanged / skipped. */
+interface Stored {
+  Id: string;
+  Clerk_Status__c?: string | null;
+  Clerk_Updated_At__c?: number | string | null;
+  AccountId?: string | null;
+  Clerk_Organization_Id__c?: string | null;
+}
+
+/** Older than Clerk, or written without a version (a Contact a membership event created). */
+const isOlder = (stored: Stored, version: number) =>
+  stored.Clerk_Updated_At__c === null ||
+  stored.Clerk_Updated_At__c === undefined ||
+  Number(stored.Clerk_Updated_At__c) < version;
+
+const isDeleted = (stored: Stored | undefined) => stored?.Clerk_Status__c === 'Deleted';
+
+const inList = (values: Iterable<string>) => [...values].map(soql).join(', ');
+
+/** Runs reads as one Composite call (one API call, however many queries; each ≤ 200 ids). */
+async function read(
+  conn: Connection,
+  apiVersion: string,
+  queries: Record<string, string | undefined>,
+): Promise<Record<string, Record<string, unknown>[]>> {
+  const plan = new CompositePlan(apiVersion);
+  const refs = Object.entries(queries).filter((e): e is [string, string] => e[1] !== undefined);
+  for (const [ref, q] of refs) plan.query(ref, q);
+  const res = await plan.send(conn);
+  return Object.fromEntries(refs.map(([ref]) => [ref, res.records(ref)]));
+}
+
+/** Indexes stored records by one of their fields. */
+function byField(records: Record<string, unknown>[], field: string): Map<string, Stored> {
+  const map = new Map<string, Stored>();
+  for (const r of records) if (typeof r[field] === 'string') map.set(r[field], r as unknown as Stored);
+  return map;
+}
+
+interface SaveResult {
+  success: boolean;
+  errors?: { statusCode?: string; errorCode?: string; message?: string }[];
+}
+
+/** The records of one page as Composite subrequests of sObject Collections, sent as one API call. */
+async function write(
+  conn: Connection,
+  apiVersion: string,
+  writes: Write[],
+  accountIds: AccountIdWrite[],
+): Promise<{ outcomes: (SaveResult | undefined)[]; accountIdOutcomes: (SaveResult | undefined)[] }> {
+  // Parents before children: a membership's Contact__r and Account__r resolve against records created above it.
+  const order: [SObjectType, Write['op']][] = [
+    ['Account', 'create'],
+    ['Account', 'update'],
+    ['Contact', 'create'],
+    ['Contact', 'update'],
+    ['Clerk_Membership__c', 'create'],
+    ['Clerk_Membership__c', 'update'],
+  ];
+  const base = `/services/data/v${apiVersion}/composite/sobjects`;
+  const groups: { indexes: number[]; accountIds: boolean; method: 'POST' | 'PATCH' }[] = [];
+  for (const [type, op] of order) {
+    const indexes = writes.flatMap((w, i) => (w.type === type && w.op === op ? [i] : []));
+    for (let i = 0; i < indexes.length; i += MAX_PAGE_SIZE) {
+      groups.push({
+        indexes: indexes.slice(i, i + MAX_PAGE_SIZE),
+        accountIds: false,
+        method: op === 'create' ? 'POST' : 'PATCH',
+      });
+    }
+  }
+  for (let i = 0; i < accountIds.length; i += MAX_PAGE_SIZE) {
+    const indexes = accountIds.slice(i, i + MAX_PAGE_SIZE).map((_, j) => i + j);
+    groups.push({ indexes, accountIds: true, method: 'PATCH' });
+  }
+  const outcomes: (SaveResult | undefined)[] = writes.map(() => undefined);
+  const accountIdOutcomes: (SaveResult | undefined)[] = accountIds.map(() => undefined);
+  for (let g = 0; g < groups.length; g += 25) {
+    const batch = groups.slice(g, g + 25);
+    const compositeRequest = batch.map((group, n) => ({
+      method: group.method,
+      url: base,
+      referenceId: `g${g + n}`,
+      body: {
+        allOrNone: false,
+        records: group.indexes.map((i) =>
+          group.accountIds
+            ? { attributes: { type: 'Contact' }, ...accountIds[i]!.record }
+            : { attributes: { type: writes[i]!.type }, ...writes[i]!.record },
+        ),
+      },
+    }));
+    const answer = await conn.requestPost<{
+      compositeResponse: { referenceId: string; httpStatusCode: number; body: unknown }[];
+    }>('/composite', { allOrNone: false, collateSubrequests: false, compositeRequest });
+    for (const [n, group] of batch.entries()) {
+      const sub = answer.compositeResponse.find((r) => r.referenceId === `g${g + n}`);
+      if (!sub || sub.httpStatusCode >= 400 || !Array.isArray(sub.body)) {
+        const [error] = (Array.isArray(sub?.body) ? sub.body : []) as {
+          errorCode?: string;
+          message?: string;
+        }[];
+        throw new SalesforceError(
+          error?.errorCode ?? `ERROR_HTTP_${sub?.httpStatusCode ?? 500}`,
+          `backfill collection ${g + n}: ${error?.message ?? 'no answer'}`,
+          sub?.httpStatusCode,
+        );
+      }
+      const results = sub.body as SaveResult[];
+      group.indexes.forEach((i, k) => {
+        if (group.accountIds) accountIdOutcomes[i] = results[k];
+        else outcomes[i] = results[k];
+      });
+    }
+  }
+  return { outcomes, accountIdOutcomes };
+}
+
+const codeOf = (r: SaveResult | undefined) =>
+  r?.errors?.[0]?.statusCode ?? r?.errors?.[0]?.errorCode ?? 'NO_RESULT';
+
+/**
+ * Applies a page's plan (or, in a dry run, only counts it). A record that Salesforce rejects for good is counted as
+ * failed and reported; a transient rejection (a lock, the API limit) fails the page, which is retried as a whole.
+ */
+async function apply(
+  conn: Connection,
+  apiVersion: string,
+  page: { writes: Write[]; accountIds: AccountIdWrite[]; dryRun: boolean },
+  result: BackfillPageResult,
+): Promise<void> {
+  const counts = (kind: BackfillKind) => (result.counts[kind] ??= zero());
+  if (page.dryRun) {
+    for (const w of page.writes)
+      if (!w.countedBefore) counts(w.kind)[w.op === 'create' ? 'created' : 'updated'] += 1;
+    result.accountIdsSet += page.accountIds.length + page.writes.filter((w) => w.setsAccountId).length;
+    return;
+  }
+  if (page.writes.length === 0 && page.accountIds.length === 0) return;
+  const { outcomes, accountIdOutcomes } = await write(conn, apiVersion, page.writes, page.accountIds);
+  const rejected = (r: SaveResult | undefined) => {
+    const code = codeOf(r);
+    const failure = classifySalesforce(new SalesforceError(code, r?.errors?.[0]?.message ?? 'failed'));
+    if (!failure.nonRetryable) throw failure; // the whole page again: every write is idempotent
+    return code;
+  };
+  page.writes.forEach((w, i) => {
+    const r = outcomes[i];
+    if (r?.success) {
+      counts(w.kind)[w.op === 'create' ? 'created' : 'updated'] += 1;
+      if (w.setsAccountId) result.accountIdsSet += 1;
+      return;
+    }
+    const code = rejected(r);
+    // Created in between (a webhook landed first): what it wrote stands; the next run compares versions.
+    if (w.op === 'create' && code === 'DUPLICATE_VALUE') counts(w.kind).unchanged += 1;
+    else if (code === 'ENTITY_IS_DELETED') counts(w.kind).skippedDeleted += 1;
+    else {
+      counts(w.kind).failed += 1;
+      result.failures.push({ kind: w.kind, id: w.clerkId, code });
+    }
+  });
+  page.accountIds.forEach((a, i) => {
+    const r = accountIdOutcomes[i];
+    if (r?.success) result.accountIdsSet += 1;
+    else result.failures.push({ kind: 'users', id: a.userId, code: `AccountId ${rejected(r)}` });
+  });
+}
+
+/** Fields of an Account, its External ID and status on create. */
+function accountWrites(
+  orgs: ClerkOrganization[],
+  stored: Map<string, Stored>,
+  linked: Map<string, Stored>,
+  counts: BackfillCounts,
+): Write[] {
+  const writes: Write[] = [];
+  for (const org of orgs) {
+    const fields = accountFromOrganization(org);
+    const { Clerk_Organization_Id__c: _id, ...changes } = fields;
+    const current = stored.get(org.id);
+    if (isDeleted(current)) counts.skippedDeleted += 1;
+    else if (current && !isOlder(current, org.updated_at)) counts.unchanged += 1;
+    else if (current) {
+      writes.push({
+        kind: 'organizations',
+        clerkId: org.id,
+        op: 'update',
+        type: 'Account',
+        record: { Id: current.Id, ...changes, Clerk_Updated_At__c: org.updated_at },
+      });
+    } else {
+      // Made for an existing Account (`POST /api/organizations`): land on that Account, never a second one.
+      const link = linked.get(linkedAccountId(org.private_metadata) ?? '');
+      writes.push(
+        link && !link.Clerk_Organization_Id__c
+          ? {
+              kind: 'organizations',
+              clerkId: org.id,
+              op: 'update',
+              type: 'Account',
+              record: {
+                Id: link.Id,
+                ...fields,
+                Clerk_Status__c: 'Active',
+                Clerk_Updated_At__c: org.updated_at,
+              },
+            }
+          : {
+              kind: 'organizations',
+              clerkId: org.id,
+              op: 'create',
+              type: 'Account',
+              record: { ...fields, Clerk_Status__c: 'Active', Clerk_Updated_At__c: org.updated_at },
+            },
+      );
+    }
+  }
+  return writes;
+}
+
+const accountQuery = (orgIds: Iterable<string>, linkIds: string[]) =>
+  `SELECT Id, Clerk_Organization_Id__c, Clerk_Status__c, Clerk_Updated_At__c FROM Account ` +
+  `WHERE Clerk_Organization_Id__c IN (${inList(orgIds)})` +
+  (linkIds.length ? ` OR Id IN (${inList(linkIds)})` : '');
+
+/** The end of a Clerk list: a short page, or Clerk's total reached (no empty page to fetch after it). */
+const lastPage = (offset: number, length: number, total: number, pageSize: number) =>
+  length < pageSize || offset + length >= total;
+
+/**
+ * Runs `fn` over `items`, `limit` at a time. After a failure no new item starts, but the running ones finish (and
+ * heartbeat what they found) before the failure is thrown: the retry resumes from there.
+ */
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const run = async () => {
+    while (!failure && next < items.length) {
+      try {
+        await fn(items[next++]!);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+  if (failure) throw failure.err;
+}
+
+/** A user's organizations, oldest membership first (as `listUserMemberships` orders them); [] once deleted. */
+async function organizationsOf(clerk: ClerkClient, userId: string): Promise<string[]> {
+  const found: { orgId: string; joinedAt: number }[] = [];
+  for (let offset = 0; ; offset += CLERK_PAGE) {
+    let page;
+    try {
+      page = await clerk.users.getOrganizationMembershipList({ userId, limit: CLERK_PAGE, offset });
+    } catch (err) {
+      if ((err as { status?: unknown }).status === 404) return []; // deleted since: its user.deleted follows
+      throw classifyClerk(err);
+    }
+    found.push(...page.data.map((m) => ({ orgId: m.organization.id, joinedAt: m.createdAt })));
+    if (page.data.length < CLERK_PAGE || found.length >= page.totalCount) break;
+  }
+  return found.sort((a, b) => a.joinedAt - b.joinedAt).map((f) => f.orgId);
+}
+
+/**
+ * Decides a page of memberships against what Salesforce holds (one read): each membership created, updated or left;
+ * a missing Contact or Account created from the membership (as the `organizationMembership.created` webhook does);
+ * and the empty AccountId of each Contact set to the Account of the user's oldest membership, which may belong to
+ * an organization another page lists, so it is looked up in Clerk (only for Contacts without an Account).
+ */
+async function planMemberships(
+  conn: Connection,
+  apiVersion: string,
+  memberships: ClerkMembership[],
+  organizationsOfUser: (userId: string) => Promise<string[]>,
+  result: BackfillPageResult,
+  dryRun: boolean,
+): Promise<{ writes: Write[]; accountIds: AccountIdWrite[] }> {
+  const counts = (kind: BackfillKind) => (result.counts[kind] ??= zero());
+  const userIds = new Set(memberships.map((m) => m.public_user_data.user_id));
+  const orgs = new Map(memberships.map((m) => [m.organization.id, m.organization]));
+  const links = [...orgs.values()].flatMap((o) => linkedAccountId(o.private_metadata) ?? []);
+  const stored = await read(conn, apiVersion, {
+    memberships:
+      `SELECT Id, Clerk_Membership_Id__c, Clerk_Updated_At__c FROM Clerk_Membership__c ` +
+      `WHERE Clerk_Membership_Id__c IN (${inList(memberships.map((m) => m.id))})`,
+    contacts:
+      `SELECT Id, Clerk_User_Id__c, Clerk_Status__c, AccountId FROM Contact ` +
+      `WHERE Clerk_User_Id__c IN (${inList(userIds)})`,
+    accounts: accountQuery(orgs.keys(), links),
+  });
+  const contacts = byField(stored.contacts ?? [], 'Clerk_User_Id__c');
+  const accounts = byField(stored.accounts ?? [], 'Clerk_Organization_Id__c');
+  const existing = byField(stored.memberships ?? [], 'Clerk_Membership_Id__c');
+
+  // Organizations and users that Clerk made after their own phase went past: their Account or Contact first.
+  const missingOrgs = [...orgs.values()].filter((o) => !accounts.has(o.id));
+  const orgCounts = counts('organizations');
+  if (!dryRun) orgCounts.seen += missingOrgs.length;
+  const writes = accountWrites(missingOrgs, accounts, byField(stored.accounts ?? [], 'Id'), orgCounts);
+  const newAccounts = new Set(missingOrgs.map((o) => o.id));
+  for (const w of writes) w.countedBefore = dryRun;
+  const newContacts = new Map<string, Write>();
+  const membershipCounts = counts('memberships');
+  for (const m of memberships) {
+    const userId = m.public_user_data.user_id;
+    const contact = contacts.get(userId);
+    if (isDeleted(contact) || isDeleted(accounts.get(m.organization.id))) {
+      membershipCounts.skippedDeleted += 1;
+      continue;
+    }
+    if (!contact && !newContacts.has(userId)) {
+      // Without a version, like the webhook path: the user's own data (next run's users phase) overwrites it.
+      const create: Write = {
+        kind: 'users',
+        clerkId: userId,
+        op: 'create',
+        type: 'Contact',
+        record: { ...contactFromMembership(m), Clerk_Status__c: 'Active' },
+        countedBefore: dryRun,
+      };
+      newContacts.set(userId, create);
+      if (!dryRun) counts('users').seen += 1;
+      writes.push(create);
+    }
+    const { Role__c } = membershipFrom(m);
+    const current = existing.get(m.id);
+    if (current && !isOlder(current, m.updated_at)) membershipCounts.unchanged += 1;
+    else if (current) {
+      writes.push({
+        kind: 'memberships',
+        clerkId: m.id,
+        op: 'update',
+        type: 'Clerk_Membership__c',
+        record: { Id: current.Id, Role__c, Clerk_Updated_At__c: m.updated_at },
+      });
+    } else {
+      writes.push({
+        kind: 'memberships',
+        clerkId: m.id,
+        op: 'create',
+        type: 'Clerk_Membership__c',
+        record: {
+          Clerk_Membership_Id__c: m.id,
+          Role__c,
+          Clerk_Updated_At__c: m.updated_at,
+          // Resolved by External ID inside the same call, after the parents created above.
+          Contact__r: { Clerk_User_Id__c: userId },
+          Account__r: { Clerk_Organization_Id__c: m.organization.id },
+        },
+      });
+    }
+  }
+
+  // Contacts without an Account: the Account of the user's oldest membership (SPEC: "when it has none").
+  const withoutAccount = [...userIds].filter((userId) => {
+    const contact = contacts.get(userId);
+    return contact ? !isDeleted(contact) && !contact.AccountId : newContacts.has(userId);
+  });
+  const oldestFirst = new Map<string, string[]>();
+  await pool(withoutAccount, LOOKUP_CONCURRENCY, async (userId) => {
+    oldestFirst.set(userId, await organizationsOfUser(userId));
+  });
+  const unknown = new Set(
+    [...oldestFirst.values()].flat().filter((orgId) => !accounts.has(orgId) && !newAccounts.has(orgId)),
+  );
+  if (unknown.size > 0) {
+    const ids = [...unknown];
+    const queries: Record<string, string> = {};
+    for (let i = 0; i < ids.length; i += MAX_PAGE_SIZE) {
+      queries[`accounts${i}`] =
+        `SELECT Id, Clerk_Organization_Id__c, Clerk_Status__c FROM Account ` +
+        `WHERE Clerk_Organization_Id__c IN (${inList(ids.slice(i, i + MAX_PAGE_SIZE))})`;
+    }
+    const more = await read(conn, apiVersion, queries);
+    for (const [orgId, account] of byField(Object.values(more).flat(), 'Clerk_Organization_Id__c'))
+      accounts.set(orgId, account);
+  }
+  const accountIds: AccountIdWrite[] = [];
+  for (const [userId, orgIds] of oldestFirst) {
+    let chosen: string | undefined;
+    for (const orgId of orgIds) {
+      const account = accounts.get(orgId);
+      if (isDeleted(account)) continue;
+      // Not in Salesforce yet: a later page creates it and sets the AccountId then, oldest still first.
+      if (account || newAccounts.has(orgId)) chosen = orgId;
+      break;
+    }
+    if (!chosen) continue;
+    const account = { Clerk_Organization_Id__c: chosen };
+    const create = newContacts.get(userId);
+    if (create) {
+      create.record.Account = account;
+      create.setsAccountId = true;
+    } else {
+      accountIds.push({ userId, record: { Id: contacts.get(userId)!.Id, Account: account } });
+    }
+  }
+  return { writes, accountIds };
+}
+
+/** Backfill page activities over the worker's Salesforce session and Clerk client. */
+export function backfillActivities(session: SalesforceSession, clerkClient: ClerkClient | undefined) {
+  return classified(classifySalesforce, {
+    /** One page of Clerk organizations → Accounts (created, or updated where Salesforce is older). */
+    async backfillOrganizationsPage(input: BackfillPageRequest): Promise<BackfillPageResult> {
+      const clerk = requireClerk(clerkClient);
+      const checkpoint = checkpointFor(input.cursor);
+      if (checkpoint.result) return checkpoint.result;
+      const { offset } = input.cursor;
+      heartbeat(checkpoint);
+      const page = await fromClerk(() =>
+        clerk.organizations.getOrganizationList({
+          limit: input.pageSize,
+          offset,
+          orderBy: '+created_at', // new organizations land after the cursor, never shift it
+        }),
+      );
+      const counts = zero();
+      const result: BackfillPageResult = {
+        counts: { organizations: counts },
+        accountIdsSet: 0,
+        next: lastPage(offset, page.data.length, page.totalCount, input.pageSize)
+          ? null
+          : { ...input.cursor, offset: offset + page.data.length },
+        total: page.totalCount,
+        failures: [],
+      };
+      const orgs: ClerkOrganization[] = [];
+      for (const o of page.data) {
+        counts.seen += 1;
+        const org = parse(ClerkOrganization, o.raw);
+        if (org) orgs.push(org);
+        else {
+          counts.failed += 1;
+          result.failures.push({ kind: 'organizations', id: o.id, code: 'INVALID_CLERK_DATA' });
+        }
+      }
+      if (orgs.length > 0) {
+        const conn = await session.connection();
+        const links = orgs.flatMap((o) => linkedAccountId(o.private_metadata) ?? []);
+        const { accounts = [] } = await read(conn, session.apiVersion, {
+          accounts: accountQuery(
+            orgs.map((o) => o.id),
+            links,
+          ),
+        });
+        const writes = accountWrites(
+          orgs,
+          byField(accounts, 'Clerk_Organization_Id__c'),
+          byField(accounts, 'Id'),
+          counts,
+        );
+        await apply(conn, session.apiVersion, { writes, accountIds: [], dryRun: input.dryRun }, result);
+      }
+      heartbeat({ cursor: input.cursor, result });
+      return result;
+    },
+
+    /** One page of Clerk users → Contacts (created, or updated where Salesforce is older); no welcome email. */
+    async backfillUsersPage(input: BackfillPageRequest): Promise<BackfillPageResult> {
+      const clerk = requireClerk(clerkClient);
+      const checkpoint = checkpointFor(input.cursor);
+      if (checkpoint.result) return checkpoint.result;
+      const { offset } = input.cursor;
+      heartbeat(checkpoint);
+      const page = await fromClerk(() =>
+        clerk.users.getUserList({ limit: input.pageSize, offset, orderBy: '+created_at' }),
+      );
+      const counts = zero();
+      const result: BackfillPageResult = {
+        counts: { users: counts },
+        accountIdsSet: 0,
+        next: lastPage(offset, page.data.length, page.totalCount, input.pageSize)
+          ? null
+          : { ...input.cursor, offset: offset + page.data.length },
+        total: page.totalCount,
+        failures: [],
+      };
+      const users: ClerkUser[] = [];
+      for (const u of page.data) {
+        counts.seen += 1;
+        const user = parse(ClerkUser, u.raw);
+        if (user) users.push(user);
+        else {
+          counts.failed += 1;
+          result.failures.push({ kind: 'users', id: u.id, code: 'INVALID_CLERK_DATA' });
+        }
+      }
+      if (users.length > 0) {
+        const conn = await session.connection();
+        const { contacts = [] } = await read(conn, session.apiVersion, {
+          contacts:
+            `SELECT Id, Clerk_User_Id__c, Clerk_Status__c, Clerk_Updated_At__c FROM Contact ` +
+            `WHERE Clerk_User_Id__c IN (${inList(users.map((u) => u.id))})`,
+        });
+        const stored = byField(contacts, 'Clerk_User_Id__c');
+        const writes: Write[] = [];
+        for (const user of users) {
+          const fields = contactFromUser(user);
+          const { Clerk_User_Id__c: _id, ...changes } = fields;
+          const current = stored.get(user.id);
+          if (isDeleted(current)) counts.skippedDeleted += 1;
+          else if (current && !isOlder(current, user.updated_at)) counts.unchanged += 1;
+          else if (current) {
+            writes.push({
+              kind: 'users',
+              clerkId: user.id,
+              op: 'update',
+              type: 'Contact',
+              record: { Id: current.Id, ...changes, Clerk_Updated_At__c: user.updated_at },
+            });
+          } else {
+            writes.push({
+              kind: 'users',
+              clerkId: user.id,
+              op: 'create',
+              type: 'Contact',
+              record: { ...fields, Clerk_Status__c: 'Active', Clerk_Updated_At__c: user.updated_at },
+            });
+          }
+        }
+        await apply(conn, session.apiVersion, { writes, accountIds: [], dryRun: input.dryRun }, result);
+      }
+      heartbeat({ cursor: input.cursor, result });
+      return result;
+    },
+
+    /**
+     * Up to `pageSize` memberships, walking Clerk's organizations oldest first (several small ones share a page) →
+     * Clerk_Membership__c, with the Contact or Account created from the membership if it is still missing, and the
+     * Contact's empty AccountId set to the Account of the user's oldest membership.
+     */
+    async backfillMembershipsPage(input: BackfillPageRequest): Promise<BackfillPageResult> {
+      const clerk = requireClerk(clerkClient);
+      const checkpoint = checkpointFor(input.cursor);
+      if (checkpoint.result) return checkpoint.result;
+      heartbeat(checkpoint);
+      const { organizationIndex, offset } = input.cursor;
+      const orgPage = await fromClerk(() =>
+        clerk.organizations.getOrganizationList({
+          limit: input.pageSize,
+          offset: organizationIndex,
+          orderBy: '+created_at',
+          includeMembersCount: true,
+        }),
+      );
+      const raw: unknown[] = [];
+      const lastOrgs = lastPage(organizationIndex, orgPage.data.length, orgPage.totalCount, input.pageSize);
+      let next: BackfillCursor | null = lastOrgs
+        ? null
+        : { phase: 'memberships', organizationIndex: organizationIndex + orgPage.data.length, offset: 0 };
+      for (const [i, org] of orgPage.data.entries()) {
+        let from = i === 0 ? offset : 0;
+        if (org.membersCount === 0) continue;
+        const room = input.pageSize - raw.length;
+        const page = await fromClerk(() =>
+          clerk.organizations.getOrganizationMembershipList({
+            organizationId: org.id,
+            limit: room,
+            offset: from,
+            orderBy: '+created_at',
+          }),
+        );
+        heartbeat(checkpoint);
+        raw.push(...page.data.map((m) => m.raw));
+        from += page.data.length;
+        const orgDone = page.data.length < room || from >= page.totalCount;
+        if (!orgDone) {
+          next = { phase: 'memberships', organizationIndex: organizationIndex + i, offset: from };
+          break;
+        }
+        if (raw.length >= input.pageSize) {
+          const after = organizationIndex + i + 1;
+          next =
+            i + 1 < orgPage.data.length || !lastOrgs
+              ? { phase: 'memberships', organizationIndex: after, offset: 0 }
+              : null;
+          break;
+        }
+      }
+      const counts = zero();
+      const result: BackfillPageResult = {
+        counts: { memberships: counts },
+        accountIdsSet: 0,
+        next,
+        total: orgPage.totalCount,
+        failures: [],
+      };
+      const memberships: ClerkMembership[] = [];
+      for (const m of raw) {
+        counts.seen += 1;
+        const parsed = parse(ClerkMembership, m);
+        if (parsed) memberships.push(parsed);
+        else {
+          counts.failed += 1;
+          const id = (m as { id?: unknown })?.id;
+          result.failures.push({
+            kind: 'memberships',
+            id: typeof id === 'string' ? id : '?',
+            code: 'INVALID_CLERK_DATA',
+          });
+        }
+      }
+      if (memberships.length > 0) {
+        const conn = await session.connection();
+        const lookup = async (userId: string) => {
+          checkpoint.lookups ??= {};
+          const orgs = (checkpoint.lookups[userId] ??= await organizationsOf(clerk, userId));
+          heartbeat(checkpoint); // a retry after a timeout resumes the look-ups where this attempt was
+          return orgs;
+        };
+        const plan = await planMemberships(
+          conn,
+          session.apiVersion,
+          memberships,
+          lookup,
+          result,
+          input.dryRun,
+        );
+        await apply(conn, session.apiVersion, { ...plan, dryRun: input.dryRun }, result);
+      }
+      heartbeat({ cursor: input.cursor, result });
+      return result;
+    },
+  });
+}
+
+/** The backfill activities' interface, for `proxyActivities`. */
+export type BackfillActivities = ReturnType<typeof backfillActivities>;
