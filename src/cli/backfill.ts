@@ -9,7 +9,8 @@ import {
 } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { dataConverter } from '../codec';
-import { loadConfig } from '../config';
+import { readEnv, loadConfig } from '../config';
+import { withLocalKeys } from '../local/state';
 import { createStarter } from '../starter';
 import { connectionOptions } from '../temporal';
 import type { BackfillInput, BackfillKind, BackfillProgress, BackfillReport } from '../workflows/backfill';
@@ -357,7 +358,7 @@ function formatInterval(ms: number): string {
 /** `clerk-sync backfill` from the command line: the configured Temporal, stdout; returns the exit code. */
 export async function runBackfillCommand(opts: BackfillCommandOptions): Promise<number> {
   checked(opts);
-  const config = loadConfig();
+  const config = loadConfig(withLocalKeys(readEnv()));
   const connection = await Connection.connect(connectionOptions(config.temporal));
   try {
     const client = new Client({

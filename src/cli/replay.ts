@@ -9,7 +9,8 @@ import type { SearchAttributePair, WorkflowSerializationContext } from '@tempora
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { InvalidArgumentError, type Command } from 'commander';
 import { dataConverter } from '../codec';
-import { loadConfig, type Config } from '../config';
+import { readEnv, loadConfig, type Config } from '../config';
+import { withLocalKeys } from '../local/state';
 import { isRoutedEventType, ROUTES, type RoutedEventType } from '../shared/events';
 import {
   ClerkEventType,
@@ -341,7 +342,7 @@ export async function runReplayCommand(
     if (!(err instanceof InvalidArgumentError)) throw err;
     command.error(`error: ${err.message}`, { exitCode: err.exitCode, code: err.code });
   }
-  const config = loadConfig();
+  const config = loadConfig(withLocalKeys(readEnv()));
   const client = await connectClient(config);
   try {
     const { taskQueue } = config.temporal;

@@ -56,3 +56,17 @@ export function localEncryptionKey(cwd?: string): { entry: string; keyId: string
 export function existingLocalSecret(cwd?: string): string | undefined {
   return readState(cwd).signingSecret;
 }
+
+/**
+ * The environment for operator commands (`replay`, `backfill`) run beside `npm start`: local mode's generated
+ * encryption key fills in when the environment sets none, so they read the histories local mode wrote.
+ */
+export function withLocalKeys(
+  env: Record<string, string | undefined>,
+  cwd = process.cwd(),
+): Record<string, string | undefined> {
+  const path = join(resolve(cwd, '.data'), 'local.json');
+  if (env.CLERK_SYNC_ENCRYPTION_KEY || !existsSync(path)) return env;
+  const state = JSON.parse(readFileSync(path, 'utf8')) as LocalState;
+  return state.encryptionKey ? { ...env, CLERK_SYNC_ENCRYPTION_KEY: state.encryptionKey } : env;
+}
