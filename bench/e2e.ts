@@ -1,0 +1,263 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ClerkEvent } from '../src/sandbox/clerk';
+import { cpuMeter } from './cpu';
+import { REALISTIC, latencyRules, type LatencyProfile } from './latency';
+import { runAll } from './pacing';
+import {
+  freshQueue,
+  productApi,
+  productLogger,
+  serve,
+  startTemporal,
+  waitFor,
+  workerEnv,
+  type Bench,
+  type Temporal,
+} from './stack';
+import { latency, median, pairRatios, rotate, round, type Latency } from './stats';
+
+/** One round: N deliveries (or starts) and when each sync's Salesforce write happened. */
+export interface SyncRound {
+  events: number;
+  completed: number;
+  failedDeliveries: number;
+  /** Completed syncs per second: writes / (last write − first delivery). */
+  perSecond: number;
+  /** Delivery (or start call) → Salesforce write (or the ceiling's write activity), ms. */
+  latency: Latency;
+  /** The round did not finish before its deadline: the figures cover the writes done by then. */
+  incomplete?: boolean;
+  /** Cores each process used during the round (Temporal server, workers, API + sandbox, sender). */
+  cpuCores?: Record<string, number>;
+}
+
+/** Per latency profile: both variants' rounds, and the per-pair ratios. */
+export interface ProfileReport {
+  profile: LatencyProfile | 'zero';
+  product: SyncRound[];
+  ceiling: SyncRound[];
+  median: { product: SyncRound; ceiling: SyncRound };
+  ratios: { throughput: number[]; p50: number[]; p99: number[] };
+  medianRatio: { throughput: number; p50: number; p99: number };
+}
+
+/** What the e2e section reports. */
+export interface E2eReport {
+  events: number;
+  concurrency: number;
+  profiles: ProfileReport[];
+}
+
+/** Sign-ups made in the sandbox's Clerk (so look-ups find the user), as Clerk would send them. */
+export function signUps(bench: Bench, n: number): ClerkEvent[] {
+  const clerk = bench.sandbox.services.clerk;
+  return Array.from({ length: n }, (_, i) =>
+    clerk.createUser({
+      firstName: 'Bench',
+      lastName: `User${i}`,
+      emailAddress: [`bench.${randomUUID()}@example.com`],
+    }),
+  );
+}
+
+const userId = (e: ClerkEvent) => (e.data as { id: string }).id;
+
+/** Builds a round's figures from send times and write times (epoch ms) keyed alike. */
+export function syncRound(
+  events: number,
+  sentAt: Map<string, number>,
+  writtenAt: Map<string, number>,
+  failedDeliveries: number,
+  incomplete: boolean,
+): SyncRound {
+  const latencies: number[] = [];
+  let lastWrite = -Infinity;
+  for (const [key, at] of writtenAt) {
+    const sent = sentAt.get(key);
+    if (sent === undefined) continue;
+    latencies.push(at - sent);
+    lastWrite = Math.max(lastWrite, at);
+  }
+  let firstSend = Infinity;
+  for (const at of sentAt.values()) firstSend = Math.min(firstSend, at);
+  return {
+    events,
+    completed: latencies.length,
+    failedDeliveries,
+    perSecond: round((latencies.length * 1000) / (lastWrite - firstSend)),
+    latency: latency(latencies),
+    ...(incomplete && { incomplete }),
+  };
+}
+
+/** When each Contact of these users was created in the sandbox's Salesforce (epoch ms). */
+export function contactsCreated(bench: Bench, users: ReadonlySet<string>): Map<string, number> {
+  const created = new Map<string, number>();
+  for (const c of bench.sandbox.services.salesforce.records('Contact')) {
+    const id = c.Clerk_User_Id__c as string;
+    if (users.has(id)) created.set(id, Date.parse(c.CreatedDate as string));
+  }
+  return created;
+}
+
+/** Resets the sandbox and applies a latency profile (none: zero latency). */
+export function prepareSandbox(bench: Bench, profile: LatencyProfile | undefined): void {
+  bench.sandbox.reset();
+  bench.sandbox.services.salesforce.setDailyApiLimit(1e9);
+  if (profile) for (const rule of latencyRules(profile)) bench.sandbox.faults.add(rule);
+}
+
+/** The product: deliveries through the API to the workers (their own process) and the sandbox. */
+async function productRound(bench: Bench, t: Temporal, profile?: LatencyProfile): Promise<SyncRound> {
+  const { events: n, concurrency, deadlineMs } = bench.settings.e2e;
+  prepareSandbox(bench, profile);
+  const events = signUps(bench, n);
+  const taskQueue = freshQueue('e2e');
+  const api = await serve(productApi(t.client, taskQueue, bench.secret, productLogger()));
+  await bench.host.send({
+    cmd: 'product',
+    address: t.address,
+    env: workerEnv(bench, t.address, taskQueue),
+    bundlePath: bench.bundles.product,
+  });
+  const cpu = cpuMeter({
+    temporal: t.pid,
+    worker: bench.host.pid,
+    'api+sandbox': process.pid,
+    sender: bench.generator.pid,
+  });
+  try {
+    const burst = await bench.generator.run({
+      kind: 'burst',
+      url: api.url,
+      secret: bench.secret,
+      source: { kind: 'bodies' },
+      bodies: events.map((e) => JSON.stringify(e)),
+      count: n,
+      concurrency,
+      timeoutMs: 15_000,
+    });
+    const users = new Set(events.map(userId));
+    const done = await waitFor(() => {
+      const created = contactsCreated(bench, users);
+      return created.size >= n ? created : undefined;
+    }, deadlineMs);
+    const written = done ?? contactsCreated(bench, users);
+    const sentAt = new Map(events.map((e, i) => [userId(e), burst.sentAt[i]!]));
+    const failed = burst.status.filter((s) => s < 200 || s >= 300).length;
+    return { ...syncRound(n, sentAt, written, failed, done === undefined), cpuCores: cpu() };
+  } finally {
+    await bench.host.send({ cmd: 'stop' });
+    await api.close();
+  }
+}
+
+/** The engine ceiling: the same number of starts of onboardUser's shape with no-op activities, same concurrency. */
+async function ceilingRound(bench: Bench, t: Temporal, profile?: LatencyProfile): Promise<SyncRound> {
+  const { events: n, concurrency, deadlineMs } = bench.settings.e2e;
+  bench.sandbox.reset();
+  const events = signUps(bench, n);
+  const taskQueue = freshQueue('ceiling');
+  await bench.host.send({
+    cmd: 'ceiling',
+    address: t.address,
+    taskQueue,
+    bundlePath: bench.bundles.ceiling,
+    profile,
+  });
+  const cpu = cpuMeter({ temporal: t.pid, worker: bench.host.pid, 'starter+sandbox': process.pid });
+  try {
+    const sentAt = new Map<string, number>();
+    let failed = 0;
+    await runAll(events, concurrency, async (event) => {
+      const id = `ceiling-${randomUUID()}`;
+      sentAt.set(id, Date.now());
+      await t.client.workflow
+        .start('ceilingSync', { taskQueue, workflowId: id, args: [{ id, event }] })
+        .catch(() => (failed += 1));
+    });
+    let writes: [string, number][] = [];
+    const end = Date.now() + deadlineMs;
+    while (Date.now() < end) {
+      writes = await bench.host.send({ cmd: 'writes' });
+      if (writes.length >= n) break;
+      await sleep(100);
+    }
+    return { ...syncRound(n, sentAt, new Map(writes), failed, writes.length < n), cpuCores: cpu() };
+  } finally {
+    await bench.host.send({ cmd: 'stop' });
+  }
+}
+
+const middleRound = (rounds: SyncRound[]): SyncRound => ({
+  events: rounds[0]!.events,
+  completed: median(rounds.map((r) => r.completed)),
+  failedDeliveries: median(rounds.map((r) => r.failedDeliveries)),
+  perSecond: round(median(rounds.map((r) => r.perSecond))),
+  latency: {
+    p50: round(median(rounds.map((r) => r.latency.p50))),
+    p99: round(median(rounds.map((r) => r.latency.p99))),
+  },
+});
+
+/**
+ * End to end: N sign-ups through the API, the real workflows and workers and the sandbox, against the engine
+ * ceiling, at zero latency and then with the realistic profile (the ceiling's no-ops sleep the same draws).
+ */
+export async function e2eSection(bench: Bench): Promise<E2eReport> {
+  const profiles: (LatencyProfile | undefined)[] = [undefined, REALISTIC];
+  const reports: ProfileReport[] = [];
+  for (const profile of profiles) {
+    const rounds: Record<'product' | 'ceiling', SyncRound[]> = { product: [], ceiling: [] };
+    for (let rep = 0; rep < bench.settings.pairs; rep++) {
+      const t = await startTemporal();
+      try {
+        for (const v of rotate(['product', 'ceiling'] as const, rep)) {
+          const r =
+            v === 'product' ? await productRound(bench, t, profile) : await ceilingRound(bench, t, profile);
+          rounds[v].push(r);
+          bench.note(
+            `e2e ${profile ? 'latency' : 'zero'} rep ${rep + 1} ${v}: ${r.completed}/${r.events} ` +
+              `${r.perSecond}/s p50 ${r.latency.p50} p99 ${r.latency.p99} ms${r.incomplete ? ' (deadline)' : ''}; ` +
+              `cores ${Object.entries(r.cpuCores ?? {})
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ')}`,
+          );
+        }
+      } finally {
+        await t.close();
+      }
+    }
+    const ratios = {
+      throughput: pairRatios(
+        rounds.product.map((r) => r.perSecond),
+        rounds.ceiling.map((r) => r.perSecond),
+      ).map(round),
+      p50: pairRatios(
+        rounds.product.map((r) => r.latency.p50),
+        rounds.ceiling.map((r) => r.latency.p50),
+      ).map(round),
+      p99: pairRatios(
+        rounds.product.map((r) => r.latency.p99),
+        rounds.ceiling.map((r) => r.latency.p99),
+      ).map(round),
+    };
+    reports.push({
+      profile: profile ?? 'zero',
+      ...rounds,
+      median: { product: middleRound(rounds.product), ceiling: middleRound(rounds.ceiling) },
+      ratios,
+      medianRatio: {
+        throughput: round(median(ratios.throughput)),
+        p50: round(median(ratios.p50)),
+        p99: round(median(ratios.p99)),
+      },
+    });
+  }
+  return {
+    events: bench.settings.e2e.events,
+    concurrency: bench.settings.e2e.concurrency,
+    profiles: reports,
+  };
+}

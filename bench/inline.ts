@@ -1,0 +1,109 @@
+import { createClients } from '../src/clients';
+import { loadConfig } from '../src/config';
+import { prepareSandbox, signUps } from './e2e';
+import { createInlineApp } from './inline-handler';
+import { httpTarget, nextStart, summarize, type VariantSummary } from './ingest';
+import { REALISTIC } from './latency';
+import { ramp, type Ramp } from './ramp';
+import { freshQueue, productApi, productLogger, serve, startTemporal, workerEnv, type Bench } from './stack';
+import { median, pairRatios, rotate, round } from './stats';
+
+const VARIANTS = ['product', 'inline'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+/** What the inline comparison reports. */
+export interface InlineReport {
+  profile: typeof REALISTIC;
+  note: string;
+  summary: Record<Variant, VariantSummary>;
+  ratios: { inlineOverProduct: number[]; p99InlineOverProduct: number[] };
+  median: { inlineOverProduct: number; p99InlineOverProduct: number };
+  ramps: Record<Variant, Ramp[]>;
+  /** The fault runs (lost events, duplicate emails) belong to `npm run test:faults`, which drives createInlineApp. */
+  faults: null;
+}
+
+/**
+ * Against what a user would write instead: the inline handler (verify, then Salesforce, Clerk, Resend and Slack
+ * before answering) and the product's endpoint, with its workers running, under the same latency profile and the
+ * same sign-ups of existing Clerk users, at rising constant rates.
+ */
+export async function inlineSection(bench: Bench): Promise<InlineReport> {
+  prepareSandbox(bench, REALISTIC);
+  const pool = signUps(bench, bench.settings.inline.poolSize);
+  await bench.generator.run({ kind: 'pool', bodies: pool.map((e) => JSON.stringify(e)) });
+  const env = workerEnv(bench, 'unused:7233', 'unused');
+  const { salesforce, clerk, resend, slack } = createClients(loadConfig(env), productLogger());
+  if (!salesforce || !clerk || !resend || !slack)
+    throw new Error('the inline handler needs all four clients');
+  const inline = await serve(
+    createInlineApp({
+      secret: bench.secret,
+      from: env.WELCOME_EMAIL_FROM!,
+      clients: { salesforce, clerk, resend, slack },
+    }),
+  );
+  const ramps: Record<Variant, Ramp[]> = { product: [], inline: [] };
+  const options = (v: Variant) => ({
+    probeMs: bench.settings.ramp.probeMs,
+    factor: bench.settings.ramp.factor,
+    maxSteps: bench.settings.ramp.maxSteps,
+    startRate: nextStart(ramps[v].at(-1)),
+  });
+  try {
+    for (let rep = 0; rep < bench.settings.pairs; rep++) {
+      const t = await startTemporal();
+      try {
+        for (const v of rotate(VARIANTS, rep)) {
+          let result: Ramp;
+          if (v === 'inline') {
+            result = await ramp(httpTarget(bench, inline.url, { kind: 'pool' }), options(v));
+          } else {
+            const taskQueue = freshQueue('inline-vs');
+            const api = await serve(productApi(t.client, taskQueue, bench.secret, productLogger()));
+            await bench.host.send({
+              cmd: 'product',
+              address: t.address,
+              env: workerEnv(bench, t.address, taskQueue),
+              bundlePath: bench.bundles.product,
+            });
+            try {
+              result = await ramp(httpTarget(bench, api.url, { kind: 'pool' }), options(v));
+            } finally {
+              await bench.host.send({ cmd: 'stop' });
+              await api.close();
+            }
+          }
+          ramps[v].push(result);
+          const m = result.maxSustained;
+          bench.note(
+            `inline rep ${rep + 1} ${v}: ${m ? `${m.rate}/s p50 ${m.p50} p99 ${m.p99} ms` : 'nothing sustained'}` +
+              ` (then ${result.steps.at(-1)?.why ?? 'step limit'})`,
+          );
+        }
+      } finally {
+        await t.close();
+      }
+    }
+  } finally {
+    await inline.close();
+  }
+  const rate = (v: Variant) => ramps[v].map((x) => x.maxSustained?.rate ?? 0);
+  const p99 = (v: Variant) => ramps[v].map((x) => x.maxSustained?.p99 ?? NaN);
+  const ratios = {
+    inlineOverProduct: pairRatios(rate('inline'), rate('product')).map(round),
+    p99InlineOverProduct: pairRatios(p99('inline'), p99('product')).map(round),
+  };
+  return {
+    profile: REALISTIC,
+    note: 'product endpoint measured with its workers running on the same machine; inline answers after every call',
+    summary: { product: summarize(ramps.product), inline: summarize(ramps.inline) },
+    ratios,
+    median: {
+      inlineOverProduct: round(median(ratios.inlineOverProduct)),
+      p99InlineOverProduct: round(median(ratios.p99InlineOverProduct)),
+    },
+    ramps,
+    faults: null,
+  };
+}

@@ -1,0 +1,151 @@
+import type { CostReport } from './cost';
+import type { E2eReport, SyncRound } from './e2e';
+import type { IngestReport, VariantSummary } from './ingest';
+import type { InlineReport } from './inline';
+import type { ScaleReport } from './scale';
+import type { Settings } from './settings';
+
+/** The JSON report: where and how it ran, then each section's figures (every per-pair value kept). */
+export interface Report {
+  startedAt: string;
+  finishedAt?: string;
+  durationS?: number;
+  machine: {
+    hostname: string;
+    cpus: number;
+    cpuModel: string;
+    memoryGiB: number;
+    loadAverageAtStart: number[];
+    loadAverageAtEnd?: number[];
+    node: string;
+  };
+  git: { commit: string; uncommittedFiles: number };
+  settings: Settings;
+  bundles: { productMs: number; ceilingMs: number };
+  ingest?: IngestReport;
+  e2e?: E2eReport;
+  inline?: InlineReport;
+  cost?: CostReport;
+  scale?: ScaleReport;
+  errors: { section: string; error: string }[];
+}
+
+type Row = [measure: string, variant: string, baseline: string, ratio: string, target: string];
+
+const rate = (s: VariantSummary) => `${s.maxRate}/s (${s.p50}/${s.p99} ms)`;
+const sync = (r: SyncRound) => `${r.perSecond}/s (${r.latency.p50}/${r.latency.p99} ms)`;
+const fixed = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '-');
+
+/** The short table: medians of the alternated pairs, and the median of the per-pair ratios. */
+export function table(report: Report): string {
+  const rows: Row[] = [['measure', 'variant', 'baseline', 'ratio', 'target']];
+  const { ingest, e2e, inline, cost, scale } = report;
+  if (ingest) {
+    const s = ingest.summary;
+    rows.push(
+      [
+        'ingest: max req/s (p50/p99)',
+        `endpoint ${rate(s.ingest)}`,
+        `start loop ${rate(s['start-ceiling'])}`,
+        fixed(ingest.median.ingestOverStart),
+        '≥ 0.8',
+      ],
+      ['', '', `verify-only ${rate(s['verify-only'])}`, fixed(ingest.median.ingestOverVerify), ''],
+    );
+  }
+  for (const p of e2e?.profiles ?? []) {
+    const name =
+      p.profile === 'zero'
+        ? 'zero latency'
+        : `SF ${p.profile.salesforce}/Clerk ${p.profile.clerk}/Resend ${p.profile.resend} ms`;
+    rows.push([
+      `e2e ${e2e!.events} sign-ups, ${name}: syncs/s (p50/p99 to write)`,
+      `product ${sync(p.median.product)}`,
+      `engine ceiling ${sync(p.median.ceiling)}`,
+      `${fixed(p.medianRatio.throughput)} (p99 ×${fixed(p.medianRatio.p99)})`,
+      p.profile === 'zero' ? '≥ 0.8' : '',
+    ]);
+  }
+  if (inline) {
+    const s = inline.summary;
+    rows.push([
+      'inline handler vs endpoint: max req/s (p50/p99)',
+      `inline ${rate(s.inline)}`,
+      `endpoint+workers ${rate(s.product)}`,
+      `${fixed(inline.median.inlineOverProduct)} (p99 ×${fixed(inline.median.p99InlineOverProduct)})`,
+      '',
+    ]);
+  }
+  if (cost) {
+    const c = (type: string) => String(cost.perType[type]?.salesforce ?? '-');
+    rows.push(
+      [
+        'Salesforce calls/event (sign-up/join/leave)',
+        `${cost.mix.salesforcePerEvent}`,
+        'minimum 1',
+        fixed(cost.mix.salesforcePerEvent),
+        '≤ 1.0',
+      ],
+      [
+        '  user created (with 1 membership)/updated/deleted',
+        `${c('user.created')} (${c('user.created (joined 1 org before the webhook)')}) / ${c('user.updated')} / ${c('user.deleted')}`,
+        '',
+        '',
+        '',
+      ],
+      [
+        '  membership created/updated/deleted',
+        `${c('organizationMembership.created')} / ${c('organizationMembership.updated')} / ${c('organizationMembership.deleted')}`,
+        '',
+        '',
+        '',
+      ],
+      [
+        '  organization created/updated/deleted',
+        `${c('organization.created')} / ${c('organization.updated')} / ${c('organization.deleted')}`,
+        '',
+        '',
+        '',
+      ],
+    );
+  }
+  if (scale) {
+    const one = scale.pairs.one;
+    const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+    rows.push([
+      `scale ${scale.pairs.events} events: syncs/s`,
+      `2 workers ${mid(scale.pairs.two.map((r) => r.perSecond))}/s`,
+      `1 worker ${mid(one.map((r) => r.perSecond))}/s`,
+      fixed(scale.pairs.medianTwoOverOne),
+      '',
+    ]);
+    const sized = (n: number) => {
+      const r = scale.sizes.find((x) => x.events === n)!;
+      return `${r.perSecond}/s, ${r.rssEndMiB[0]} MiB${r.incomplete ? ' (deadline)' : ''}`;
+    };
+    for (const g of scale.growth) {
+      rows.push([
+        `scale ${g.events} vs ${g.baseEvents} events, 1 worker, single runs: syncs/s, RSS`,
+        sized(g.events),
+        sized(g.baseEvents),
+        `${fixed(g.throughputRatio)}, RSS ×${fixed(g.rssRatio)}`,
+        'RSS ≤ 1.1',
+      ]);
+    }
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const lines = rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd(),
+  );
+  lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
+  const m = report.machine;
+  const head =
+    `clerk-sync bench (${report.settings.mode}) on ${m.hostname}: ${m.cpus} × ${m.cpuModel}, ` +
+    `load ${m.loadAverageAtStart[0]?.toFixed(1)} → ${m.loadAverageAtEnd?.[0]?.toFixed(1)}; ` +
+    `medians of ${report.settings.pairs} alternated pairs, ratio = median of per-pair ratios`;
+  const errors = report.errors.map((e) => `section ${e.section} failed: ${e.error.split('\n')[0]}`);
+  return [head, '', ...lines, ...errors].join('\n');
+}

@@ -1,0 +1,103 @@
+/** The benchmark's sections, in the order they run. */
+export const SECTIONS = ['ingest', 'e2e', 'inline', 'cost', 'scale'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+/** Sizes and durations of one mode. */
+export interface Settings {
+  mode: 'quick' | 'default' | 'full';
+  sections: Section[];
+  /** `--cpu-prof`: the e2e/cost/inline worker process writes V8 CPU profiles (main and workflow threads). */
+  cpuProfile: boolean;
+  /** Alternated repetitions per comparison (each gives one pair, hence one ratio). */
+  pairs: number;
+  ramp: {
+    /** Duration of one constant-rate step. */
+    stepMs: number;
+    probeMs: number;
+    probeConcurrency: number;
+    factor: number;
+    maxSteps: number;
+    duplicateRate: number;
+    timeoutMs: number;
+  };
+  e2e: { events: number; concurrency: number; deadlineMs: number };
+  inline: { poolSize: number };
+  cost: { perType: number };
+  scale: {
+    /** Events per round of the 1-versus-2-worker pairs; also the "small" size. */
+    pairEvents: number;
+    /** Larger single rounds after the pairs, on one worker. */
+    sizes: number[];
+    concurrency: number;
+    /** Per 1000 events. */
+    deadlineMsPer1k: number;
+  };
+}
+
+const DEFAULT: Settings = {
+  mode: 'default',
+  sections: [...SECTIONS],
+  cpuProfile: false,
+  pairs: 3,
+  ramp: {
+    stepMs: 2_000,
+    probeMs: 1_500,
+    probeConcurrency: 64,
+    factor: 1.25,
+    maxSteps: 14,
+    duplicateRate: 0.05,
+    timeoutMs: 10_000,
+  },
+  e2e: { events: 200, concurrency: 16, deadlineMs: 180_000 },
+  inline: { poolSize: 2_000 },
+  cost: { perType: 20 },
+  scale: { pairEvents: 300, sizes: [1_000, 10_000], concurrency: 32, deadlineMsPer1k: 120_000 },
+};
+
+/** The settings a command line asks for: `--quick`, `--full`, `--pairs=N`, `--events=N`, `--only=a,b`, `--cpu-prof`. */
+export function parseArgs(argv: readonly string[]): Settings {
+  const flags = new Map(
+    argv
+      .filter((a) => a.startsWith('--'))
+      .map((a) => {
+        const [k, v] = a.slice(2).split('=');
+        return [k!, v ?? 'true'] as const;
+      }),
+  );
+  const known = new Set(['quick', 'full', 'pairs', 'events', 'only', 'cpu-prof']);
+  const unknown = [...flags.keys()].filter((k) => !known.has(k));
+  if (unknown.length > 0)
+    throw new Error(`unknown option --${unknown[0]}; see the Performance section of README.md`);
+  if (flags.has('quick') && flags.has('full')) throw new Error('--quick and --full exclude each other');
+
+  const s: Settings = structuredClone(DEFAULT);
+  if (flags.has('quick')) {
+    s.mode = 'quick';
+    s.ramp = { ...s.ramp, stepMs: 1_000, probeMs: 800, factor: 1.3, maxSteps: 8 };
+    s.e2e = { ...s.e2e, events: 30, deadlineMs: 60_000 };
+    s.inline.poolSize = 300;
+    s.cost.perType = 4;
+    s.scale = { ...s.scale, pairEvents: 60, sizes: [100, 400] };
+  }
+  if (flags.has('full')) {
+    s.mode = 'full';
+    s.ramp = { ...s.ramp, stepMs: 3_000, maxSteps: 18 };
+    s.e2e.events = 500;
+    s.scale = { ...s.scale, pairEvents: 1_000, sizes: [1_000, 10_000, 100_000] };
+  }
+  const int = (name: string, min: number) => {
+    const v = Number(flags.get(name));
+    if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
+    return v;
+  };
+  s.cpuProfile = flags.has('cpu-prof');
+  if (flags.has('pairs')) s.pairs = int('pairs', 1);
+  if (flags.has('events')) s.e2e.events = int('events', 1);
+  if (flags.has('only')) {
+    const only = flags.get('only')!.split(',');
+    const bad = only.filter((o) => !(SECTIONS as readonly string[]).includes(o));
+    if (bad.length > 0) throw new Error(`--only takes ${SECTIONS.join(',')}; not ${bad.join(',')}`);
+    s.sections = SECTIONS.filter((x) => only.includes(x));
+  }
+  return s;
+}
