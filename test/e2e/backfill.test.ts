@@ -363,10 +363,11 @@ describe('clerk-sync backfill', () => {
   });
 
   it('answers the progress query while it runs (non-TTY: one line per phase)', async () => {
-    // Slow Clerk's user list down, so that the query meets the users phase half-way.
-    stack.sandbox.faults.add({ service: 'clerk', method: 'GET', path: '/v1/users', latencyMs: 300 });
+    // Slow Clerk's user list down and page it finely, so that the query meets the users phase half-way even on a
+    // loaded machine (a query needs a workflow task: seconds when the worker is busy).
+    stack.sandbox.faults.add({ service: 'clerk', method: 'GET', path: '/v1/users', latencyMs: 400 });
     const plain = collector();
-    const running = run({ pageSize: 50 }, plain.out);
+    const running = run({ pageSize: 20 }, plain.out);
     try {
       const workflowId = await waitUntil(
         () => /Started (\S+)/.exec(plain.text())?.[1],
@@ -379,7 +380,7 @@ describe('clerk-sync backfill', () => {
           const p = await handle.query<BackfillProgress>('backfillProgress');
           return p.phase === 'users' && p.position.done > 0 ? p : undefined;
         },
-        20_000,
+        60_000,
         'the users phase',
       );
       const { users, organizations } = clerkState();
