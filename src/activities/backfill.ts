@@ -126,6 +126,37 @@ function parse<T>(schema: z.ZodType<T>, raw: unknown): T | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
+/** A listed page of organizations or users: its result to fill in, and its records parsed (an unusable one counts as failed). */
+function openPage<T>(
+  kind: 'organizations' | 'users',
+  schema: z.ZodType<T>,
+  page: { data: { id: string; raw: unknown }[]; totalCount: number },
+  input: BackfillPageRequest,
+): { counts: BackfillCounts; result: BackfillPageResult; records: T[] } {
+  const { offset } = input.cursor;
+  const counts = zero();
+  const result: BackfillPageResult = {
+    counts: { [kind]: counts },
+    accountIdsSet: 0,
+    next: lastPage(offset, page.data.length, page.totalCount, input.pageSize)
+      ? null
+      : { ...input.cursor, offset: offset + page.data.length },
+    total: page.totalCount,
+    failures: [],
+  };
+  const records: T[] = [];
+  for (const item of page.data) {
+    counts.seen += 1;
+    const record = parse(schema, item.raw);
+    if (record) records.push(record);
+    else {
+      counts.failed += 1;
+      result.failures.push({ kind, id: item.id, code: 'INVALID_CLERK_DATA' });
+    }
+  }
+  return { counts, result, records };
+}
+
 type SObjectType = 'Account' | 'Contact' | 'Clerk_Membership__c';
 
 /** One record to write: a create (with the relationship-by-External-ID lookups it needs) or an update by Id. */
@@ -572,26 +603,7 @@ export function backfillActivities(session: SalesforceSession, clerkClient: Cler
           orderBy: '+created_at', // new organizations land after the cursor, never shift it
         }),
       );
-      const counts = zero();
-      const result: BackfillPageResult = {
-        counts: { organizations: counts },
-        accountIdsSet: 0,
-        next: lastPage(offset, page.data.length, page.totalCount, input.pageSize)
-          ? null
-          : { ...input.cursor, offset: offset + page.data.length },
-        total: page.totalCount,
-        failures: [],
-      };
-      const orgs: ClerkOrganization[] = [];
-      for (const o of page.data) {
-        counts.seen += 1;
-        const org = parse(ClerkOrganization, o.raw);
-        if (org) orgs.push(org);
-        else {
-          counts.failed += 1;
-          result.failures.push({ kind: 'organizations', id: o.id, code: 'INVALID_CLERK_DATA' });
-        }
-      }
+      const { counts, result, records: orgs } = openPage('organizations', ClerkOrganization, page, input);
       if (orgs.length > 0) {
         const conn = await session.connection();
         const links = orgs.flatMap((o) => linkedAccountId(o.private_metadata) ?? []);
@@ -623,26 +635,7 @@ export function backfillActivities(session: SalesforceSession, clerkClient: Cler
       const page = await fromClerk(() =>
         clerk.users.getUserList({ limit: input.pageSize, offset, orderBy: '+created_at' }),
       );
-      const counts = zero();
-      const result: BackfillPageResult = {
-        counts: { users: counts },
-        accountIdsSet: 0,
-        next: lastPage(offset, page.data.length, page.totalCount, input.pageSize)
-          ? null
-          : { ...input.cursor, offset: offset + page.data.length },
-        total: page.totalCount,
-        failures: [],
-      };
-      const users: ClerkUser[] = [];
-      for (const u of page.data) {
-        counts.seen += 1;
-        const user = parse(ClerkUser, u.raw);
-        if (user) users.push(user);
-        else {
-          counts.failed += 1;
-          result.failures.push({ kind: 'users', id: u.id, code: 'INVALID_CLERK_DATA' });
-        }
-      }
+      const { counts, result, records: users } = openPage('users', ClerkUser, page, input);
       if (users.length > 0) {
         const conn = await session.connection();
         const { contacts = [] } = await read(conn, session.apiVersion, {
