@@ -1,6 +1,5 @@
 import type { ClerkEvent } from '../../src/sandbox/clerk';
-import { deliverWebhook } from '../../src/sandbox/deliver';
-import { salesforceApiCalls, startStack, type Stack } from '../helpers/stack';
+import { idOf, salesforceApiCalls, startStack, syncEvent, type Stack } from '../helpers/stack';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -10,12 +9,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function sync(event: ClerkEvent): Promise<unknown> {
-  const res = await deliverWebhook(`${stack.api.url}/webhooks/clerk`, stack.secret, event);
-  return stack.env.client.workflow.getHandle(res.svixId).result();
-}
-
-const idOf = (e: ClerkEvent) => (e.data as { id: string }).id;
+const sync = (event: ClerkEvent) => syncEvent(stack, event);
 
 async function contact(userId: string) {
   const { records } = await stack.salesforce.query<Record<string, unknown>>(

@@ -7,6 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createClients } from '../../src/clients';
 import { dataConverter } from '../../src/codec';
 import { loadConfig, type Config } from '../../src/config';
+import { deliverWebhook } from '../../src/sandbox/deliver';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server';
 import { createWorkers, runWorkers } from '../../src/worker';
 import { startTestApi, testSecret } from './api';
@@ -127,3 +128,12 @@ export function salesforceApiCalls(sandbox: Sandbox): number {
     .calls('salesforce')
     .filter((c) => c.path.startsWith('/services/data/') && c.path !== '/services/data/').length;
 }
+
+/** Delivers one Clerk event as Svix would (signed, a fresh svix-id) and returns its workflow's result. */
+export async function syncEvent(stack: Stack, event: unknown): Promise<unknown> {
+  const res = await deliverWebhook(`${stack.api.url}/webhooks/clerk`, stack.secret, event);
+  return stack.client.workflow.getHandle(res.svixId).result();
+}
+
+/** The Clerk id of an event's record (`data.id`). */
+export const idOf = (event: { data: unknown }): string => (event.data as { id: string }).id;
