@@ -58,6 +58,9 @@ const ORGS = [
   'Punch Card Partners',
 ];
 
+/** The names scenarios draw from; tests that script their own people use the same ones. */
+export const SAMPLE_NAMES = { first: FIRST, last: LAST, organizations: ORGS } as const;
+
 function pick<T>(list: readonly T[]): T {
   return list[randomBytes(1)[0]! % list.length]!;
 }

@@ -1,3 +1,4 @@
+import { SAMPLE_NAMES } from '../../src/sandbox/scenarios';
 import type { ClerkEvent, ClerkService } from '../../src/sandbox/clerk';
 import { deliverWebhook, newSvixId } from '../../src/sandbox/deliver';
 import { startStack, type Stack } from '../helpers/stack';
@@ -72,27 +73,7 @@ interface Scenario {
   outcome: Snapshot;
 }
 
-const FIRST = ['Ada', 'Grace', 'Alan', 'Katherine', 'Edsger', 'Barbara', 'Donald', 'Radia', 'Ken', 'Frances'];
-const LAST = [
-  'Lovelace',
-  'Hopper',
-  'Turing',
-  'Johnson',
-  'Dijkstra',
-  'Liskov',
-  'Knuth',
-  'Perlman',
-  'Thompson',
-  'Allen',
-];
-const ORGS = [
-  'Analytical Engines',
-  'Difference Labs',
-  'Enigma Works',
-  'Compiler Co',
-  'Relay Systems',
-  'Punch Cards',
-];
+const { first: FIRST, last: LAST, organizations: ORGS } = SAMPLE_NAMES;
 const ROLES = ['org:member', 'org:admin', 'org:billing'];
 
 const person = (rand: Rand): Person => ({ first: pick(rand, FIRST), last: pick(rand, LAST) });
