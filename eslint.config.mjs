@@ -61,6 +61,12 @@ export default tseslint.config(
               allowTypeImports: true,
               message: 'Workflow code must be deterministic: no I/O libraries.',
             },
+            {
+              group: ['zod', 'zod/*'],
+              allowTypeImports: true,
+              message:
+                'The SDK evaluates workflow modules once per run and zod costs 40% of a run: Clerk payloads use valibot (src/shared/clerk.ts).',
+            },
           ],
         },
       ],

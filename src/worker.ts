@@ -14,6 +14,7 @@ import { requireFor, type Config } from './config';
 import type { Logger } from './logger';
 import { emailTaskQueue, NOTIFICATION_RATES, slackTaskQueue } from './shared/task-queues';
 import { connectionOptions, ensureSearchAttributes } from './temporal';
+import { bundleOptions, prebuiltBundle } from './workflow-bundle';
 
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',
@@ -35,20 +36,31 @@ export function installRuntimeLogger(logger: Logger): void {
   });
 }
 
-/** Where the worker finds its workflows: compiled JS in production, TypeScript sources in tests. */
-export const WORKFLOWS_PATH = require.resolve('./workflows');
-
 /** What the workers need besides a Temporal connection. */
 export interface WorkerDeps {
   config: Config;
   connection: NativeConnection;
   clients: Clients;
   /**
-   * A prebuilt bundle (tests, benchmarks); otherwise the workflows are bundled at start-up. With encryption keys,
-   * build it with `failureConverterPath: FAILURE_CONVERTER_PATH` (src/codec), or failures that workflow code
-   * raises keep their messages in clear.
+   * A bundle built by the caller (tests, benchmarks) with `bundleOptions()` (src/workflow-bundle.ts); otherwise the
+   * one `npm run build` wrote, or, failing that, the workflows are bundled at start-up.
    */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  logger?: Logger;
+}
+
+/** The worker's workflow code: the given bundle, the prebuilt one, or bundling now with the same options. */
+function workflowCode(
+  encrypted: boolean,
+  given: WorkerOptions['workflowBundle'],
+  logger: Logger | undefined,
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> {
+  if (given) return { workflowBundle: given };
+  const prebuilt = prebuiltBundle(encrypted);
+  if ('codePath' in prebuilt) return { workflowBundle: prebuilt };
+  logger?.info({ reason: prebuilt.missing }, 'bundling workflows at start-up (npm run build prebuilds them)');
+  const { workflowsPath, preloadModules } = bundleOptions(encrypted);
+  return { workflowsPath, bundlerOptions: { preloadModules } };
 }
 
 /**
@@ -60,6 +72,7 @@ export async function createWorkers({
   connection,
   clients,
   workflowBundle,
+  logger,
 }: WorkerDeps): Promise<Worker[]> {
   const { namespace, taskQueue } = config.temporal;
   const email = config.email ? { from: config.email.from, subject: config.email.subject } : undefined;
@@ -70,7 +83,7 @@ export async function createWorkers({
       namespace,
       taskQueue,
       dataConverter: converter,
-      ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+      ...workflowCode(config.encryptionKeys.length > 0, workflowBundle, logger),
       activities: createSyncActivities(clients),
     }),
     Worker.create({
@@ -115,7 +128,12 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
   }
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
   try {
-    const workers = await createWorkers({ config, connection, clients: createClients(config, logger) });
+    const workers = await createWorkers({
+      config,
+      connection,
+      clients: createClients(config, logger),
+      logger,
+    });
     logger.info(
       {
         taskQueue: config.temporal.taskQueue,

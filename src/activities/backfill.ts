@@ -2,8 +2,7 @@ import type { ClerkClient } from '@clerk/backend';
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Connection } from 'jsforce';
-import type { z } from 'zod';
-import { ClerkMembership, ClerkOrganization, ClerkUser } from '../shared/clerk';
+import { checkClerk, ClerkMembership, ClerkOrganization, ClerkUser, type ClerkSchema } from '../shared/clerk';
 import {
   accountFromOrganization,
   contactFromMembership,
@@ -121,15 +120,15 @@ function requireClerk(clerk: ClerkClient | undefined): ClerkClient {
   });
 }
 
-function parse<T>(schema: z.ZodType<T>, raw: unknown): T | undefined {
-  const parsed = schema.safeParse(raw);
-  return parsed.success ? parsed.data : undefined;
+function parse<T>(schema: ClerkSchema<T>, raw: unknown): T | undefined {
+  const checked = checkClerk(schema, raw);
+  return checked.ok ? checked.value : undefined;
 }
 
 /** A listed page of organizations or users: its result to fill in, and its records parsed (an unusable one counts as failed). */
 function openPage<T>(
   kind: 'organizations' | 'users',
-  schema: z.ZodType<T>,
+  schema: ClerkSchema<T>,
   page: { data: { id: string; raw: unknown }[]; totalCount: number },
   input: BackfillPageRequest,
 ): { counts: BackfillCounts; result: BackfillPageResult; records: T[] } {

@@ -1,6 +1,6 @@
 import type { ClerkClient } from '@clerk/backend';
 import { ApplicationFailure } from '@temporalio/common';
-import { ClerkMembership } from '../shared/clerk';
+import { checkClerk, ClerkMembership } from '../shared/clerk';
 import { membershipSyncFrom, type MembershipSync } from '../shared/mapping';
 import { classified, classifyClerk } from './errors';
 
@@ -10,15 +10,15 @@ const PAGE = 100;
 const isNotFound = (err: unknown) => (err as { status?: unknown })?.status === 404;
 
 function toSync(raw: unknown): MembershipSync {
-  const parsed = ClerkMembership.safeParse(raw);
-  if (!parsed.success) {
+  const checked = checkClerk(ClerkMembership, raw);
+  if (!checked.ok) {
     throw ApplicationFailure.create({
       type: 'ClerkRejected',
-      message: `Clerk answered a membership without ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+      message: `Clerk answered an unusable membership: ${checked.problems.join('; ')}`,
       nonRetryable: true,
     });
   }
-  return membershipSyncFrom(parsed.data);
+  return membershipSyncFrom(checked.value);
 }
 
 /** Clerk Backend API look-ups; `'skipped'` when no CLERK_SECRET_KEY is configured. */

@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ApplicationFailure, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
-import type { z } from 'zod';
+import { checkClerk, type ClerkSchema } from '../shared/clerk';
 import type { ClerkEvent } from '../shared/events';
 import { postNotice } from './notice';
 
@@ -8,13 +8,12 @@ import { postNotice } from './notice';
  * Validates an event's `data` at the workflow's edge. A payload the product cannot use fails the run at once,
  * saying what is missing (paths only, never values: the message lands in history) — never a retry loop.
  */
-export function parseData<T>(schema: z.ZodType<T>, event: ClerkEvent): T {
-  const parsed = schema.safeParse(event.data);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `data.${i.path.join('.')}: ${i.message}`).join('; ');
+export function parseData<T>(schema: ClerkSchema<T>, event: ClerkEvent): T {
+  const checked = checkClerk(schema, event.data);
+  if (checked.ok) return checked.value;
   throw ApplicationFailure.create({
     type: 'InvalidClerkPayload',
-    message: `${event.type} ${event.svixId} cannot be synced: ${problems}`,
+    message: `${event.type} ${event.svixId} cannot be synced: ${checked.problems.map((p) => `data.${p}`).join('; ')}`,
     nonRetryable: true,
   });
 }

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { EncryptionCodec, FAILURE_CONVERTER_PATH } from '../../src/codec';
+import { EncryptionCodec } from '../../src/codec';
 import { salesforceFault } from '../../src/sandbox/faults';
 import { runScenario, type ScenarioDelivery } from '../../src/sandbox/scenarios';
 import type { ClerkUser } from '../../src/shared/clerk';
+import { bundleOptions } from '../../src/workflow-bundle';
 import { startStack, type Stack } from '../helpers/stack';
 
 // Issue 6 "Histories without plain PII": with CLERK_SYNC_ENCRYPTION_KEY set, what Temporal stores (inputs,
@@ -21,10 +22,9 @@ const codec = new EncryptionCodec([
 
 let stack: Stack;
 beforeAll(async () => {
-  // As a worker that bundles at start-up does: the workflow side encrypts the failures it raises too.
+  // The worker's encrypted bundle: the workflow side encrypts the failures it raises too.
   const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    failureConverterPath: FAILURE_CONVERTER_PATH,
+    ...bundleOptions(true),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
   });
   stack = await startStack({
