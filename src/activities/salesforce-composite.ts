@@ -102,9 +102,13 @@ export class CompositePlan {
     return this;
   }
 
-  /** Sends the plan as one API call. `allOrNone` makes it one transaction (no conditional subrequests then). */
-  async send(conn: Connection, { allOrNone = false } = {}): Promise<CompositeResult> {
-    if (this.subrequests.length === 0) return new CompositeResult([]);
+  /**
+   * Sends the plan as one API call. `allOrNone` makes it one transaction (no conditional subrequests then). It
+   * throws the first failure that is not part of the plan, unless `check` is false: then the caller reads
+   * `failure()` per group of subrequests (some may have applied while others failed).
+   */
+  async send(conn: Connection, { allOrNone = false, check = true } = {}): Promise<CompositeResult> {
+    if (this.subrequests.length === 0) return new CompositeResult([], allOrNone);
     if (this.subrequests.length > 25)
       throw new Error(`a composite request takes at most 25 subrequests, not ${this.subrequests.length}`);
     const answer = await conn.requestPost<{ compositeResponse: SubResult[] }>('/composite', {
@@ -113,7 +117,12 @@ export class CompositePlan {
       compositeRequest: this.subrequests,
     });
     const deletes = new Set(this.subrequests.filter((r) => r.method === 'DELETE').map((r) => r.referenceId));
-    return new CompositeResult(answer.compositeResponse).throwUnexpected(allOrNone, deletes);
+    const result = new CompositeResult(answer.compositeResponse, allOrNone, deletes);
+    if (check) {
+      const failure = result.failure();
+      if (failure) throw failure;
+    }
+    return result;
   }
 }
 
@@ -139,28 +148,36 @@ const GONE = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 'NOT_F
 export class CompositeResult {
   private readonly byRef: Map<string, SubResult>;
 
-  constructor(results: SubResult[]) {
+  constructor(
+    results: SubResult[],
+    private readonly allOrNone: boolean,
+    private readonly deletes: ReadonlySet<string> = new Set(),
+  ) {
     this.byRef = new Map(results.map((r) => [r.referenceId, r]));
   }
 
-  /** Throws the first failure that is not part of the plan, as a `SalesforceError` the classifier understands. */
-  throwUnexpected(allOrNone: boolean, deletes: ReadonlySet<string> = new Set()): this {
-    for (const result of this.byRef.values()) {
+  /**
+   * The first failure that is not part of the plan, among `refs` (every subrequest when absent), as a
+   * `SalesforceError` the classifier understands; undefined when there is none.
+   */
+  failure(refs?: readonly string[]): SalesforceError | undefined {
+    const results = refs ? refs.flatMap((r) => this.byRef.get(r) ?? []) : [...this.byRef.values()];
+    for (const result of results) {
       for (const item of errorsOf(result)) {
         const code = item.errorCode ?? item.statusCode ?? `ERROR_HTTP_${result.httpStatusCode}`;
-        if (deletes.has(result.referenceId) && GONE.has(code)) continue;
+        if (this.deletes.has(result.referenceId) && GONE.has(code)) continue;
         // In one transaction, PROCESSING_HALTED / rolled back only echo the subrequest that failed.
-        if (EXPECTED.has(code) && !allOrNone) continue;
-        if (allOrNone && (code === 'PROCESSING_HALTED' || code === 'ALL_OR_NONE_OPERATION_ROLLED_BACK'))
+        if (EXPECTED.has(code) && !this.allOrNone) continue;
+        if (this.allOrNone && (code === 'PROCESSING_HALTED' || code === 'ALL_OR_NONE_OPERATION_ROLLED_BACK'))
           continue;
-        throw new SalesforceError(
+        return new SalesforceError(
           code,
           `${result.referenceId}: ${item.message ?? 'failed'}`,
           result.httpStatusCode,
         );
       }
     }
-    return this;
+    return undefined;
   }
 
   /** True when the subrequest succeeded (2xx). */

@@ -1,7 +1,8 @@
 import type { Connection } from 'jsforce';
 import type { AccountFields, ContactFields, MembershipSync } from '../shared/mapping';
 import { classified, classifySalesforce } from './errors';
-import { CompositePlan, firstRecord, soql } from './salesforce-composite';
+import { ApplicationFailure } from '@temporalio/common';
+import { CompositePlan, firstRecord, soql, type CompositeResult } from './salesforce-composite';
 
 // SPEC.md's Salesforce outcomes. Every write is idempotent (External IDs, guarded updates), so a retry, a
 // redelivery or a replay lands on the same records; every event costs one composite call where it can.
@@ -110,6 +111,72 @@ function addPrimaryAccount(plan: CompositePlan, userId: string): void {
   plan.update('contactAccount', 'Contact', firstRecord('contactWithoutAccount'), {
     AccountId: firstRecord('account0Active'),
   });
+}
+
+/**
+ * The Contact's move off an organization's Account (six subrequests): three conditional writes, last one wins —
+ * none; else the oldest other live membership's Account; else (the user rejoined the organization under a new
+ * membership) that same Account again. Only a Contact whose AccountId is that organization's Account moves.
+ */
+function addAccountMove(
+  plan: CompositePlan,
+  input: { userId: string; organizationId: string; membershipId: string },
+): void {
+  const user = soql(input.userId);
+  const org = soql(input.organizationId);
+  const remaining =
+    `SELECT Account__c FROM Clerk_Membership__c WHERE Contact__r.Clerk_User_Id__c = ${user} ` +
+    `AND Clerk_Membership_Id__c != ${soql(input.membershipId)} AND Account__r.Clerk_Status__c != 'Deleted'`;
+  plan
+    .query(
+      'pointing',
+      `SELECT Id, AccountId FROM Contact WHERE Clerk_User_Id__c = ${user} AND Account.Clerk_Organization_Id__c = ${org}`,
+    )
+    .query(
+      'other',
+      `${remaining} AND Account__r.Clerk_Organization_Id__c != ${org} ORDER BY CreatedDate ASC LIMIT 1`,
+    )
+    .query('same', `${remaining} AND Account__r.Clerk_Organization_Id__c = ${org} LIMIT 1`)
+    .update('clear', 'Contact', firstRecord('pointing'), { AccountId: null })
+    .update('toOther', 'Contact', firstRecord('pointing'), { AccountId: firstRecord('other', 'Account__c') })
+    .update('toSame', 'Contact', firstRecord('pointing'), { AccountId: firstRecord('same', 'Account__c') });
+}
+
+const MOVE_WRITES = ['clear', 'toOther', 'toSame'] as const;
+const MOVE_REFS = ['pointing', 'other', 'same', ...MOVE_WRITES] as const;
+
+/** What `addAccountMove` found: the Contact that pointed at the organization, and where it goes. */
+function accountMoveOf(res: CompositeResult): AccountMove | null {
+  const [pointing] = res.records<{ Id: string; AccountId: string }>('pointing');
+  if (!pointing) return null;
+  const [same] = res.records<{ Account__c: string }>('same');
+  const [other] = res.records<{ Account__c: string }>('other');
+  return {
+    contactId: pointing.Id,
+    previousAccountId: pointing.AccountId,
+    accountId: same?.Account__c ?? other?.Account__c ?? null,
+  };
+}
+
+/** A Contact's AccountId change, kept so the saga can put it back. */
+export interface AccountMove {
+  contactId: string;
+  previousAccountId: string;
+  accountId: string | null;
+}
+
+/** What `removeMembership` changed, for the saga's undo. */
+export interface MembershipRemoval {
+  /** This attempt deleted the membership (false when it was already gone). */
+  removed: boolean;
+  /** The Contact's AccountId moved off the organization's Account; null when it pointed elsewhere. */
+  moved: AccountMove | null;
+}
+
+/** The `details[0]` of a removal that was rejected after part of it applied: the saga undoes `applied`. */
+export interface PartialRemoval {
+  step: 'remove membership' | 'move the Contact to another Account';
+  applied: MembershipRemoval;
 }
 
 function chunk<T>(items: readonly T[], first: number, next: number): T[][] {
@@ -319,7 +386,55 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       return (await plan.send(conn)).succeeded('link');
     },
 
-    /** Saga step of organizationMembership.deleted: removes the membership by its External ID; false when already gone. */
+    /**
+     * organizationMembership.deleted in one API call: the Contact moved off the organization's Account (see
+     * `addAccountMove`) and the membership deleted, as independent subrequests. A transient failure is retried
+     * whole (each part is idempotent). When Salesforce rejects one part for good (a validation rule, a trigger),
+     * the failure is non-retryable and carries what the other part applied (`PartialRemoval`), for the saga.
+     */
+    async removeMembership(input: {
+      userId: string;
+      organizationId: string;
+      membershipId: string;
+    }): Promise<MembershipRemoval> {
+      const conn = await session.connection();
+      const plan = newPlan();
+      addAccountMove(plan, input);
+      plan
+        .query(
+          'membership',
+          `SELECT Id FROM Clerk_Membership__c WHERE Clerk_Membership_Id__c = ${soql(input.membershipId)}`,
+        )
+        .delete('remove', 'Clerk_Membership__c', firstRecord('membership'));
+      const res = await plan.send(conn, { check: false });
+      const moveFailed = res.failure(MOVE_REFS);
+      const removeFailed = res.failure(['membership', 'remove']);
+      // Any of the three conditional writes that went through changed AccountId (the undo puts it back).
+      const moveApplied = MOVE_WRITES.some((ref) => res.succeeded(ref));
+      const applied: MembershipRemoval = {
+        removed: res.succeeded('remove'),
+        moved: !moveFailed || moveApplied ? accountMoveOf(res) : null,
+      };
+      const failed = moveFailed ?? removeFailed;
+      if (!failed) return applied;
+      const rejected = classifySalesforce(failed);
+      if (!rejected.nonRetryable) throw rejected;
+      const details: PartialRemoval = {
+        step: moveFailed ? 'move the Contact to another Account' : 'remove membership',
+        applied,
+      };
+      throw ApplicationFailure.create({
+        type: rejected.type ?? 'SalesforceRejected',
+        message: rejected.message,
+        nonRetryable: true,
+        details: [details],
+      });
+    },
+
+    /**
+     * Step of removeMembership runs started before `removeMembership` became one call (patch
+     * `membership-removal-one-call`): removes the membership by its External ID; false when already gone.
+     */
     async deleteMembership(input: { membershipId: string }): Promise<boolean> {
       const conn = await session.connection();
       try {
@@ -335,7 +450,7 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       }
     },
 
-    /** Undo of `deleteMembership`: the membership as it was (same External ID, Contact, Account and role). */
+    /** Saga undo of a membership removal: the membership as it was (same External ID, Contact, Account and role). */
     async restoreMembership(input: { sync: MembershipSync }): Promise<void> {
       const conn = await session.connection();
       const plan = newPlan();
@@ -345,56 +460,21 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
     },
 
     /**
-     * Saga step of organizationMembership.deleted: a Contact whose AccountId is that organization's Account moves to
-     * another remaining membership's Account, or to none. Returns what it changed, for the undo.
+     * Step of removeMembership runs started before the one-call removal (see `deleteMembership`): the Contact's
+     * move off the organization's Account alone. Returns what it changed, for the undo.
      */
     async repointContactAccount(input: {
       userId: string;
       organizationId: string;
       membershipId: string;
-    }): Promise<{
-      contactId: string;
-      previousAccountId: string;
-      accountId: string | null;
-    } | null> {
+    }): Promise<AccountMove | null> {
       const conn = await session.connection();
-      const user = soql(input.userId);
-      const org = soql(input.organizationId);
-      const remaining =
-        `SELECT Account__c FROM Clerk_Membership__c WHERE Contact__r.Clerk_User_Id__c = ${user} ` +
-        `AND Clerk_Membership_Id__c != ${soql(input.membershipId)} AND Account__r.Clerk_Status__c != 'Deleted'`;
-      // Three conditional writes, last one wins: none, else the oldest other membership's Account, else (the user
-      // rejoined the organization under a new membership) that same Account again.
-      const res = await newPlan()
-        .query(
-          'pointing',
-          `SELECT Id, AccountId FROM Contact WHERE Clerk_User_Id__c = ${user} AND Account.Clerk_Organization_Id__c = ${org}`,
-        )
-        .query(
-          'other',
-          `${remaining} AND Account__r.Clerk_Organization_Id__c != ${org} ORDER BY CreatedDate ASC LIMIT 1`,
-        )
-        .query('same', `${remaining} AND Account__r.Clerk_Organization_Id__c = ${org} LIMIT 1`)
-        .update('clear', 'Contact', firstRecord('pointing'), { AccountId: null })
-        .update('toOther', 'Contact', firstRecord('pointing'), {
-          AccountId: firstRecord('other', 'Account__c'),
-        })
-        .update('toSame', 'Contact', firstRecord('pointing'), {
-          AccountId: firstRecord('same', 'Account__c'),
-        })
-        .send(conn);
-      const [pointing] = res.records<{ Id: string; AccountId: string }>('pointing');
-      if (!pointing) return null;
-      const [same] = res.records<{ Account__c: string }>('same');
-      const [other] = res.records<{ Account__c: string }>('other');
-      return {
-        contactId: pointing.Id,
-        previousAccountId: pointing.AccountId,
-        accountId: same?.Account__c ?? other?.Account__c ?? null,
-      };
+      const plan = newPlan();
+      addAccountMove(plan, input);
+      return accountMoveOf(await plan.send(conn));
     },
 
-    /** Undo of `repointContactAccount`: puts the Contact's AccountId back. */
+    /** Saga undo of a Contact's move off an Account: puts its AccountId back. */
     async setContactAccount(input: { contactId: string; accountId: string | null }): Promise<void> {
       const conn = await session.connection();
       await newPlan()

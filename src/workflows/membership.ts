@@ -1,4 +1,5 @@
-import { ApplicationFailure, log } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, patched } from '@temporalio/workflow';
+import type { MembershipRemoval, PartialRemoval } from '../activities/salesforce';
 import { ClerkMembership } from '../shared/clerk';
 import type { ClerkEvent } from '../shared/events';
 import { contactFromMembership, membershipSyncFrom } from '../shared/mapping';
@@ -28,68 +29,112 @@ export async function syncMembership(event: ClerkEvent): Promise<{ membership: s
   return { membership: outcome };
 }
 
+type Undo = { step: string; run: () => Promise<unknown> };
+
 /**
- * organizationMembership.deleted, a saga: the membership is removed, then the Contact's AccountId moves to another
- * remaining membership's Account (or none). A step that fails for good undoes the steps before it, newest first,
- * so Salesforce is left as it was, and the run fails visibly, ready for `clerk-sync replay`.
+ * organizationMembership.deleted, a saga: the membership is removed and the Contact's AccountId moves to another
+ * remaining membership's Account (or none), in one Salesforce call. When Salesforce rejects one of the two for
+ * good, whatever the other applied is undone, so Salesforce is left as it was, and the run fails visibly, ready
+ * for `clerk-sync replay`.
  */
 export async function removeMembership(
   event: ClerkEvent,
 ): Promise<{ removed: boolean; accountMoved: boolean }> {
   const m = parseData(ClerkMembership, event);
-  const sync = membershipSyncFrom(m);
   const userId = m.public_user_data.user_id;
-  const undo: { step: string; run: () => Promise<unknown> }[] = [];
-  let step = 'remove membership';
-  let removed = false;
-  let moved: Awaited<ReturnType<typeof salesforce.repointContactAccount>> = null;
-  try {
-    removed = await salesforce.deleteMembership({ membershipId: m.id });
-    if (removed)
-      undo.unshift({ step: 'restore membership', run: () => salesforce.restoreMembership({ sync }) });
-    step = 'move the Contact to another Account';
-    moved = await salesforce.repointContactAccount({
-      userId,
-      organizationId: m.organization.id,
-      membershipId: m.id,
+  const target = { userId, organizationId: m.organization.id, membershipId: m.id };
+  let outcome: MembershipRemoval;
+  if (patched('membership-removal-one-call')) {
+    try {
+      outcome = await salesforce.removeMembership(target);
+    } catch (err) {
+      const partial = partialRemovalOf(err);
+      if (!partial) throw err;
+      return rollBack(m, partial.step, undoFor(m, partial.applied), err);
+    }
+  } else {
+    outcome = await removeInSteps(m, target);
+  }
+  if (outcome.removed) await notify(`${displayName(m.public_user_data, userId)} left ${m.organization.name}`);
+  return {
+    removed: outcome.removed,
+    accountMoved: outcome.moved !== null && outcome.moved.accountId !== outcome.moved.previousAccountId,
+  };
+}
+
+/** What undoes an applied removal, newest first. */
+function undoFor(m: ClerkMembership, applied: MembershipRemoval): Undo[] {
+  const undo: Undo[] = [];
+  const { moved } = applied;
+  if (moved)
+    undo.push({
+      step: 'restore AccountId',
+      run: () =>
+        salesforce.setContactAccount({ contactId: moved.contactId, accountId: moved.previousAccountId }),
     });
-    const previous = moved;
-    if (previous) {
-      undo.unshift({
-        step: 'restore AccountId',
-        run: () =>
-          salesforce.setContactAccount({
-            contactId: previous.contactId,
-            accountId: previous.previousAccountId,
-          }),
+  if (applied.removed)
+    undo.push({
+      step: 'restore membership',
+      run: () => salesforce.restoreMembership({ sync: membershipSyncFrom(m) }),
+    });
+  return undo;
+}
+
+/** The applied part a rejected one-call removal reports (activities/salesforce.ts), if that is what failed. */
+function partialRemovalOf(err: unknown): PartialRemoval | undefined {
+  if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure)) return undefined;
+  const [details] = err.cause.details ?? [];
+  return details && typeof details === 'object' && 'applied' in details
+    ? (details as PartialRemoval)
+    : undefined;
+}
+
+/** Runs the undo steps, then fails the run saying where the removal failed and what was undone. */
+async function rollBack(m: ClerkMembership, step: string, undo: Undo[], err: unknown): Promise<never> {
+  const undone: string[] = [];
+  for (const { step: undoStep, run } of undo) {
+    try {
+      await run();
+      undone.push(undoStep);
+    } catch (undoErr) {
+      log.error('compensation failed', {
+        step: undoStep,
+        error: undoErr instanceof Error ? undoErr.message : String(undoErr),
       });
     }
-  } catch (err) {
-    const undone: string[] = [];
-    for (const { step: undoStep, run } of undo) {
-      try {
-        await run();
-        undone.push(undoStep);
-      } catch (undoErr) {
-        log.error('compensation failed', {
-          step: undoStep,
-          error: undoErr instanceof Error ? undoErr.message : String(undoErr),
-        });
-      }
-    }
-    const cause =
-      err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
-    throw ApplicationFailure.create({
-      type: 'MembershipRemovalRolledBack',
-      message:
-        `removing membership ${m.id} failed at "${step}" (${cause}); ` +
-        (undone.length === undo.length
-          ? `rolled back: ${undone.join(', ') || 'nothing to undo'}`
-          : `rollback incomplete: ${undone.join(', ')}`),
-      nonRetryable: true,
-      cause: err instanceof Error ? err : undefined,
-    });
   }
-  if (removed) await notify(`${displayName(m.public_user_data, userId)} left ${m.organization.name}`);
-  return { removed, accountMoved: moved !== null && moved.accountId !== moved.previousAccountId };
+  const cause =
+    err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+  throw ApplicationFailure.create({
+    type: 'MembershipRemovalRolledBack',
+    message:
+      `removing membership ${m.id} failed at "${step}" (${cause}); ` +
+      (undone.length === undo.length
+        ? `rolled back: ${undone.join(', ') || 'nothing to undo'}`
+        : `rollback incomplete: ${undone.join(', ')}`),
+    nonRetryable: true,
+    cause: err instanceof Error ? err : undefined,
+  });
+}
+
+/** The removal as runs started before `membership-removal-one-call` do it: two activities, two calls. */
+async function removeInSteps(
+  m: ClerkMembership,
+  target: { userId: string; organizationId: string; membershipId: string },
+): Promise<MembershipRemoval> {
+  const undo: Undo[] = [];
+  let step = 'remove membership';
+  try {
+    const removed = await salesforce.deleteMembership({ membershipId: m.id });
+    if (removed)
+      undo.unshift({
+        step: 'restore membership',
+        run: () => salesforce.restoreMembership({ sync: membershipSyncFrom(m) }),
+      });
+    step = 'move the Contact to another Account';
+    const moved = await salesforce.repointContactAccount(target);
+    return { removed, moved };
+  } catch (err) {
+    return rollBack(m, step, undo, err);
+  }
 }

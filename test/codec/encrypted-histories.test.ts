@@ -186,16 +186,14 @@ it("a rolled-back membership removal: the saga's own failure, quoting Salesforce
   const orgA = (joinedA.find((d) => d.type === 'organization.created')!.event.data as { id: string }).id;
   await finish(await runScenario(stack.sandbox, target(), 'join-org', { userId: user.id }));
 
-  // As in test/e2e/membership.test.ts: the second step (moving the Contact) is rejected, quoting the Contact.
+  // As in test/e2e/membership.test.ts: a validation rule rejects the Contact's move, quoting the Contact.
   const email = user.email_addresses[0]!.email_address;
-  stack.sandbox.faults.add(
-    salesforceFault('FIELD_CUSTOM_VALIDATION_EXCEPTION', {
-      method: 'POST',
-      path: '^/services/data/v[0-9.]+/composite$',
-      times: 1,
-      message: `Contact ${email} belongs to a key account`,
-    }),
-  );
+  const rule = stack.sandbox.services.salesforce.addValidationRule({
+    object: 'Contact',
+    on: 'update',
+    field: 'AccountId',
+    message: `Contact ${email} belongs to a key account`,
+  });
   const [left] = await runScenario(stack.sandbox, target(), [
     (clerk) => clerk.removeMembership({ organizationId: orgA, userId: user.id }),
   ]);
@@ -203,6 +201,7 @@ it("a rolled-back membership removal: the saga's own failure, quoting Salesforce
     .getHandle(left!.svixId)
     .result()
     .catch((err: unknown) => err);
+  stack.sandbox.services.salesforce.removeValidationRule(rule);
   const rolledBack = (failure as { cause?: Error & { type?: string } }).cause;
   expect(rolledBack?.type).toBe('MembershipRemovalRolledBack');
   expect(rolledBack?.message).toContain('Contact [email] belongs to a key account');

@@ -1,7 +1,6 @@
-import { salesforceFault } from '../../src/sandbox/faults';
 import { deliverWebhook } from '../../src/sandbox/deliver';
 import type { ClerkEvent } from '../../src/sandbox/clerk';
-import { salesforceApiCalls, startStack, type Stack } from '../helpers/stack';
+import { activitiesOf, salesforceApiCalls, startStack, type Stack } from '../helpers/stack';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -137,26 +136,27 @@ describe('organizationMembership.deleted', () => {
     expect(await memberships(userId)).toEqual([]);
   });
 
-  it('a saga: a step that fails for good rolls back the steps before it, and a replay then succeeds', async () => {
+  it('a saga: the Contact move rejected for good rolls back the membership removal, and a replay then succeeds', async () => {
     const { clerk, userId, orgA, orgB } = newPeople();
     await finish(await deliver(clerk.addMembership({ organizationId: orgA, userId, role: 'org:admin' })));
     await finish(await deliver(clerk.addMembership({ organizationId: orgB, userId, role: 'org:member' })));
     const before = { memberships: await memberships(userId), contact: await contact(userId) };
 
-    // The second step (moving the Contact's AccountId, a composite call) is rejected once by a validation rule.
-    stack.sandbox.faults.add(
-      salesforceFault('FIELD_CUSTOM_VALIDATION_EXCEPTION', {
-        method: 'POST',
-        path: '^/services/data/v[0-9.]+/composite$',
-        times: 1,
-        message: 'Contacts of key accounts cannot change account',
-      }),
-    );
+    // An admin's validation rule rejects every change of a Contact's Account; the membership's deletion, in the
+    // same composite call, goes through.
+    const sf = stack.sandbox.services.salesforce;
+    const rule = sf.addValidationRule({
+      object: 'Contact',
+      on: 'update',
+      field: 'AccountId',
+      message: 'Contacts of key accounts cannot change account',
+    });
     const left = clerk.removeMembership({ organizationId: orgA, userId });
     const svixId = await deliver(left);
     const failure = await finish(svixId).catch((err: unknown) => err);
+    sf.removeValidationRule(rule);
     expect(String((failure as { cause?: Error }).cause?.message)).toMatch(
-      /removing membership .* failed at "move the Contact to another Account" \(FIELD_CUSTOM_VALIDATION_EXCEPTION: .*Contacts of key accounts cannot change account\); rolled back: restore membership/,
+      /removing membership .* failed at "move the Contact to another Account" \(FIELD_CUSTOM_VALIDATION_EXCEPTION: .*Contacts of key accounts cannot change account\); rolled back: restore membership$/,
     );
     expect(await memberships(userId)).toEqual(before.memberships);
     expect((await contact(userId)).org).toBe(before.contact.org);
@@ -165,6 +165,52 @@ describe('organizationMembership.deleted', () => {
     const again = await deliverWebhook(`${stack.api.url}/webhooks/clerk`, stack.secret, left, { svixId });
     expect(again.body).toEqual({ status: 'started', workflowId: svixId });
     expect(await finish(svixId)).toEqual({ removed: true, accountMoved: true });
+    expect((await memberships(userId)).map((m) => m.org)).toEqual([orgB]);
+    expect((await contact(userId)).org).toBe(orgB);
+  });
+
+  it('a saga: the membership deletion rejected for good (a trigger) puts the Contact back on its Account', async () => {
+    const { clerk, userId, orgA, orgB } = newPeople();
+    await finish(await deliver(clerk.addMembership({ organizationId: orgA, userId, role: 'org:member' })));
+    await finish(await deliver(clerk.addMembership({ organizationId: orgB, userId, role: 'org:member' })));
+    const before = { memberships: await memberships(userId), contact: await contact(userId) };
+
+    const sf = stack.sandbox.services.salesforce;
+    const rule = sf.addValidationRule({
+      object: 'Clerk_Membership__c',
+      on: 'delete',
+      message: 'Memberships are archived, not deleted',
+    });
+    const failure = await finish(
+      await deliver(clerk.removeMembership({ organizationId: orgA, userId })),
+    ).catch((err: unknown) => err);
+    sf.removeValidationRule(rule);
+    expect(String((failure as { cause?: Error }).cause?.message)).toMatch(
+      /failed at "remove membership" \(FIELD_CUSTOM_VALIDATION_EXCEPTION: .*Memberships are archived, not deleted\); rolled back: restore AccountId$/,
+    );
+    expect(await memberships(userId)).toEqual(before.memberships);
+    expect((await contact(userId)).org).toBe(before.contact.org);
+  });
+
+  it('a transient failure of one part (a locked row) is retried, not rolled back: the removal completes', async () => {
+    const { clerk, userId, orgA, orgB } = newPeople();
+    await finish(await deliver(clerk.addMembership({ organizationId: orgA, userId, role: 'org:member' })));
+    await finish(await deliver(clerk.addMembership({ organizationId: orgB, userId, role: 'org:member' })));
+    // The first attempt deletes the membership but cannot move the Contact; the retry moves it.
+    stack.sandbox.services.salesforce.addValidationRule({
+      object: 'Contact',
+      on: 'update',
+      field: 'AccountId',
+      errorCode: 'UNABLE_TO_LOCK_ROW',
+      message: 'unable to obtain exclusive access to this record',
+      times: 2,
+    });
+    const svixId = await deliver(clerk.removeMembership({ organizationId: orgA, userId }));
+    // `removed` says whether an attempt found the membership: the second attempt found it gone already.
+    expect(await finish(svixId)).toEqual({ removed: false, accountMoved: true });
+    expect(await activitiesOf(stack, svixId)).toEqual([
+      { activity: 'removeMembership', attempt: 2, outcome: 'completed' },
+    ]);
     expect((await memberships(userId)).map((m) => m.org)).toEqual([orgB]);
     expect((await contact(userId)).org).toBe(orgB);
   });

@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { ClerkEvent } from '../../src/sandbox/clerk';
 import { deliverWebhook } from '../../src/sandbox/deliver';
 import { clerkRateLimited, salesforceFault, slackFault } from '../../src/sandbox/faults';
-import { startStack, type Stack } from '../helpers/stack';
+import { activitiesOf, startStack, type Stack } from '../helpers/stack';
 import { waitUntil } from '../helpers/temporal';
 
 // SPEC "every side effect is retried until it succeeds or fails for a reason that a retry cannot fix": each
@@ -46,30 +46,6 @@ async function failureOf(svixId: string): Promise<{ messages: string[]; types: (
   return { messages, types };
 }
 
-/** Each activity of a run as its history shows it: the attempt that closed it and how. */
-async function activitiesOf(
-  svixId: string,
-): Promise<{ activity: string; attempt: number; outcome: string }[]> {
-  const events = (await stack.env.client.workflow.getHandle(svixId).fetchHistory()).events ?? [];
-  const scheduled = new Map<string, { activity: string; attempt: number; outcome: string }>();
-  for (const e of events) {
-    const s = e.activityTaskScheduledEventAttributes;
-    if (s)
-      scheduled.set(String(e.eventId), {
-        activity: s.activityType?.name ?? '?',
-        attempt: 0,
-        outcome: 'scheduled',
-      });
-    const started = e.activityTaskStartedEventAttributes;
-    if (started) scheduled.get(String(started.scheduledEventId))!.attempt = started.attempt ?? 0;
-    const completed = e.activityTaskCompletedEventAttributes;
-    if (completed) scheduled.get(String(completed.scheduledEventId))!.outcome = 'completed';
-    const failed = e.activityTaskFailedEventAttributes;
-    if (failed) scheduled.get(String(failed.scheduledEventId))!.outcome = 'failed';
-  }
-  return [...scheduled.values()];
-}
-
 async function contactOf(userId: string) {
   const { records } = await stack.salesforce.query<Record<string, unknown>>(
     `SELECT FirstName, LastName, Email, Clerk_Status__c FROM Contact WHERE Clerk_User_Id__c = '${userId}'`,
@@ -105,7 +81,7 @@ describe('transient failures are retried with backoff until they pass', () => {
     expect(await finish(svixId)).toMatchObject({ contact: 'created' });
     const faulted = stack.sandbox.calls('salesforce').filter((c) => c.faultId === fault);
     expect(faulted.map((c) => c.status)).toEqual([503, 503, 503]);
-    expect(await activitiesOf(svixId)).toContainEqual({
+    expect(await activitiesOf(stack, svixId)).toContainEqual({
       activity: 'upsertContact',
       attempt: 4,
       outcome: 'completed',
@@ -126,7 +102,7 @@ describe('transient failures are retried with backoff until they pass', () => {
     expect(lookups.map((c) => c.status)).toEqual([429, 200]);
     // Without Retry-After the first retry would come after the proxy's initialInterval of 1 s.
     expect(lookups[1]!.at - lookups[0]!.at).toBeGreaterThanOrEqual(1_900);
-    expect(await activitiesOf(svixId)).toContainEqual({
+    expect(await activitiesOf(stack, svixId)).toContainEqual({
       activity: 'listUserMemberships',
       attempt: 2,
       outcome: 'completed',
@@ -145,7 +121,7 @@ describe('transient failures are retried with backoff until they pass', () => {
 
     expect(await finish(svixId)).toEqual({ membership: 'created' });
     expect(stack.sandbox.calls('salesforce').filter((c) => c.faultId === fault)).toHaveLength(1);
-    expect(await activitiesOf(svixId)).toContainEqual({
+    expect(await activitiesOf(stack, svixId)).toContainEqual({
       activity: 'upsertMembership',
       attempt: 2,
       outcome: 'completed',
@@ -172,7 +148,7 @@ describe('transient failures are retried with backoff until they pass', () => {
       'POST /services/oauth2/token 200',
       'POST /services/data/vX/composite 200',
     ]);
-    expect(await activitiesOf(svixId)).toContainEqual({
+    expect(await activitiesOf(stack, svixId)).toContainEqual({
       activity: 'upsertContact',
       attempt: 1,
       outcome: 'completed',
@@ -198,7 +174,7 @@ describe('failures a retry cannot fix fail at once, visibly', () => {
       'REQUIRED_FIELD_MISSING: Required fields are missing: [LastName]',
     );
     expect(stack.sandbox.calls('salesforce').filter((c) => c.faultId === fault)).toHaveLength(1);
-    expect(await activitiesOf(svixId)).toContainEqual({
+    expect(await activitiesOf(stack, svixId)).toContainEqual({
       activity: 'upsertContact',
       attempt: 1,
       outcome: 'failed',
@@ -226,7 +202,7 @@ describe('failures a retry cannot fix fail at once, visibly', () => {
       expect(failure.messages[0]).toMatch(
         new RegExp(`^user\\.created ${svixId} cannot be synced: data\\.${field}: `),
       );
-      expect(await activitiesOf(svixId)).toEqual([]);
+      expect(await activitiesOf(stack, svixId)).toEqual([]);
     },
   );
 });

@@ -137,3 +137,28 @@ export async function syncEvent(stack: Stack, event: unknown): Promise<unknown> 
 
 /** The Clerk id of an event's record (`data.id`). */
 export const idOf = (event: { data: unknown }): string => (event.data as { id: string }).id;
+
+/** Each activity of a run as its history shows it: the attempt that closed it and how. */
+export async function activitiesOf(
+  stack: Stack,
+  workflowId: string,
+): Promise<{ activity: string; attempt: number; outcome: string }[]> {
+  const events = (await stack.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const scheduled = new Map<string, { activity: string; attempt: number; outcome: string }>();
+  for (const e of events) {
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s)
+      scheduled.set(String(e.eventId), {
+        activity: s.activityType?.name ?? '?',
+        attempt: 0,
+        outcome: 'scheduled',
+      });
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) scheduled.get(String(started.scheduledEventId))!.attempt = started.attempt ?? 0;
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (completed) scheduled.get(String(completed.scheduledEventId))!.outcome = 'completed';
+    const failed = e.activityTaskFailedEventAttributes;
+    if (failed) scheduled.get(String(failed.scheduledEventId))!.outcome = 'failed';
+  }
+  return [...scheduled.values()];
+}

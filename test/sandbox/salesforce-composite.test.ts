@@ -289,3 +289,69 @@ describe('Salesforce sandbox: composite', () => {
     expect(result.results.map((r) => r.statusCode)).toEqual([201, 400, 412]);
   });
 });
+
+describe("Salesforce sandbox: an org's validation rules and triggers", () => {
+  it('reject only the writes they match, with FIELD_CUSTOM_VALIDATION_EXCEPTION, per subrequest', async () => {
+    const { id } = await conn.sobject('Contact').create({ LastName: 'Rule' });
+    const ruleId = sf.service.addValidationRule({
+      object: 'Contact',
+      on: 'update',
+      field: 'AccountId',
+      message: 'Contacts of key accounts cannot change account',
+    });
+    const res = await conn.requestPost<CompositeResult>('/composite', {
+      allOrNone: false,
+      compositeRequest: [
+        {
+          method: 'PATCH',
+          url: `/services/data/v62.0/sobjects/Contact/${id}`,
+          referenceId: 'name',
+          body: { FirstName: 'Ok' },
+        },
+        {
+          method: 'PATCH',
+          url: `/services/data/v62.0/sobjects/Contact/${id}`,
+          referenceId: 'account',
+          body: { AccountId: null },
+        },
+      ],
+    });
+    expect(res.compositeResponse.map((r) => [r.referenceId, r.httpStatusCode, r.body])).toEqual([
+      ['name', 204, null],
+      [
+        'account',
+        400,
+        [
+          {
+            errorCode: 'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+            message: 'Contacts of key accounts cannot change account',
+            fields: ['AccountId'],
+          },
+        ],
+      ],
+    ]);
+    expect(sf.service.records('Contact')[0]).toMatchObject({ FirstName: 'Ok' });
+
+    expect(sf.service.removeValidationRule(ruleId)).toBe(true);
+    await conn.sobject('Contact').update({ Id: id!, AccountId: null });
+  });
+
+  it('on delete (a trigger), and for a number of times only; the control API adds them too', async () => {
+    const { id } = await conn.sobject('Contact').create({ LastName: 'Kept' });
+    sf.service.control.addValidationRule({
+      object: 'Contact',
+      on: 'delete',
+      errorCode: 'UNABLE_TO_LOCK_ROW',
+      message: 'unable to obtain exclusive access to this record',
+      times: 1,
+    });
+    expect(await rejectionOf(conn.sobject('Contact').destroy(id!))).toMatchObject({
+      errorCode: 'UNABLE_TO_LOCK_ROW',
+    });
+    await conn.sobject('Contact').destroy(id!);
+    expect(sf.service.records('Contact')).toEqual([]);
+    expect(() =>
+      sf.service.control.addValidationRule({ object: 'Contact', on: 'upsert', message: 'x' }),
+    ).toThrow(/addValidationRule: on: /);
+  });
+});

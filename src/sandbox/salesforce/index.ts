@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import getRawBody from 'raw-body';
 import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
 import type { SandboxService } from '../types';
 import { SalesforceError, notFound } from './errors';
 import { MetadataApi, soapFault } from './metadata';
 import { requestToken, type OAuthClient } from './oauth';
-import { SalesforceOrg } from './org';
+import { SalesforceOrg, type ValidationRule } from './org';
 import { RestApi, type RestResponse } from './rest';
 import { Sessions } from './sessions';
 import { SoqlEngine } from './soql';
@@ -50,7 +52,11 @@ export interface SalesforceControl extends Record<string, (body: unknown) => unk
   setApiUsage(body: unknown): unknown;
   /** `{"strict": true}`: see `SalesforceService.setStrict`. */
   setStrict(body: unknown): unknown;
+  /** `{"object":"Contact","on":"update","field":"AccountId","message":"…","times":1}`: see `addValidationRule`. */
+  addValidationRule(body: unknown): unknown;
 }
+
+export type { ValidationRule } from './org';
 
 /** The Salesforce stand-in: the SandboxService plus typed controls for tests. */
 export interface SalesforceService extends SandboxService {
@@ -70,6 +76,12 @@ export interface SalesforceService extends SandboxService {
   setStrict(strict: boolean): void;
   /** A refresh token the refresh_token grant accepts (for testing jsforce's refresh path). */
   issueRefreshToken(): string;
+  /**
+   * An admin's validation rule or trigger: the matching writes fail with FIELD_CUSTOM_VALIDATION_EXCEPTION, one
+   * subrequest at a time (unlike a fault, which answers the whole HTTP call). Returns its id; `reset()` drops it.
+   */
+  addValidationRule(rule: Omit<ValidationRule, 'id'> & { id?: string }): string;
+  removeValidationRule(id: string): boolean;
 }
 
 const DEFAULTS = {
@@ -80,6 +92,19 @@ const DEFAULTS = {
   dailyApiLimit: 15_000,
   sessionTtlMs: 2 * 60 * 60 * 1000,
 };
+
+const ruleBody = z.strictObject({
+  id: z.string().min(1).optional(),
+  object: z.string().min(1),
+  on: z.enum(['create', 'update', 'delete']),
+  field: z.string().min(1).optional(),
+  message: z.string().min(1),
+  errorCode: z
+    .string()
+    .regex(/^[A-Z_]+$/)
+    .optional(),
+  times: z.number().int().positive().optional(),
+});
 
 const INVALID_SESSION = [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }];
 const LIMIT_EXCEEDED = [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }];
@@ -252,6 +277,12 @@ export function createSalesforceService(options: SalesforceSandboxOptions = {}):
     apiUsage: () => ({ ...usage }),
     setStrict: (strict: boolean) => org.setStrict(strict),
     issueRefreshToken: () => sessions.issueRefreshToken(),
+    addValidationRule(rule) {
+      const id = rule.id ?? `rule_${randomBytes(6).toString('hex')}`;
+      org.addRule({ ...rule, id });
+      return id;
+    },
+    removeValidationRule: (id) => org.removeRule(id),
     control: {
       expireSessions: () => {
         sessions.expireAll();
@@ -275,6 +306,14 @@ export function createSalesforceService(options: SalesforceSandboxOptions = {}):
         if (typeof strict !== 'boolean') throw new Error('setStrict needs {"strict": true|false}');
         org.setStrict(strict);
         return { strict };
+      },
+      addValidationRule: (body) => {
+        const parsed = ruleBody.safeParse(body);
+        if (!parsed.success)
+          throw new Error(
+            `addValidationRule: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`,
+          );
+        return { id: service.addValidationRule(parsed.data) };
       },
     },
   };

@@ -21,6 +21,28 @@ export function formatDateTime(date: Date): string {
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /**
+ * What an org's admin adds on top of the schema: a validation rule (on create or update), or an Apex trigger's
+ * `addError()` (on delete as well). Salesforce answers both with FIELD_CUSTOM_VALIDATION_EXCEPTION and rejects
+ * that one write; inside a Composite request without allOrNone, the other subrequests still apply.
+ */
+export interface ValidationRule {
+  id: string;
+  /** sObject API name, e.g. `Contact`. */
+  object: string;
+  on: 'create' | 'update' | 'delete';
+  /** Fires only for a write that sets this field (create and update); every write of `on` when absent. */
+  field?: string;
+  message: string;
+  /**
+   * What Salesforce answers (default FIELD_CUSTOM_VALIDATION_EXCEPTION). `UNABLE_TO_LOCK_ROW` models another
+   * transaction holding the record: the same one write fails, transiently.
+   */
+  errorCode?: string;
+  /** Fires this many times, then switches off; every time when absent. */
+  times?: number;
+}
+
+/**
  * The org: schema, records and the DML rules Salesforce applies to a write.
  * Every write goes through here, whatever API (REST, collections, composite) carried it.
  */
@@ -31,6 +53,7 @@ export class SalesforceOrg {
   readonly userId: string;
   private readonly ids = new IdFactory();
   private lastTimestamp = 0;
+  private rules: ValidationRule[] = [];
 
   constructor(strict: boolean) {
     this.schema = new Schema(strict);
@@ -43,7 +66,40 @@ export class SalesforceOrg {
   reset(): void {
     this.store.clear();
     this.schema.reset();
+    this.rules = [];
     this.seedUser();
+  }
+
+  /** Adds a validation rule (see ValidationRule). */
+  addRule(rule: ValidationRule): void {
+    if (!this.schema.object(rule.object)) throw new Error(`no sObject ${rule.object}`);
+    this.rules.push({ ...rule });
+  }
+
+  /** Removes a rule; false when there was none with that id. */
+  removeRule(id: string): boolean {
+    const before = this.rules.length;
+    this.rules = this.rules.filter((r) => r.id !== id);
+    return this.rules.length < before;
+  }
+
+  /** Throws the first rule the write breaks, as Salesforce reports it. */
+  private applyRules(obj: SObjectDef, on: ValidationRule['on'], body: RecordBody = {}): void {
+    const sets = new Set(Object.keys(body).map((k) => k.toLowerCase()));
+    const rule = this.rules.find(
+      (r) =>
+        r.object.toLowerCase() === obj.name.toLowerCase() &&
+        r.on === on &&
+        (r.field === undefined || sets.has(r.field.toLowerCase())),
+    );
+    if (!rule) return;
+    if (rule.times !== undefined && --rule.times <= 0) this.removeRule(rule.id);
+    const code = rule.errorCode ?? 'FIELD_CUSTOM_VALIDATION_EXCEPTION';
+    throw badRequest(
+      code,
+      rule.message,
+      rule.field && code === 'FIELD_CUSTOM_VALIDATION_EXCEPTION' ? [rule.field] : [],
+    );
   }
 
   /** Switches strict mode (see Schema.setStrict); indexes are rebuilt lazily. */
@@ -69,6 +125,7 @@ export class SalesforceOrg {
   /** Inserts one record after Salesforce's validation. */
   create(obj: SObjectDef, body: RecordBody): StoredRecord {
     this.assertWritable(obj, 'insert');
+    this.applyRules(obj, 'create', body);
     const now = formatDateTime(this.now());
     const id = this.ids.next(obj.keyPrefix);
     const values: Record<string, unknown> = {
@@ -98,6 +155,7 @@ export class SalesforceOrg {
     if (record.values.IsDeleted === true)
       throw new SalesforceError(404, 'ENTITY_IS_DELETED', 'entity is deleted');
     const id = String(record.values.Id);
+    this.applyRules(obj, 'update', body);
     const values = { ...record.values, ...this.validate(obj, body, 'update', id) };
     const now = formatDateTime(this.now());
     values.LastModifiedDate = now;
@@ -142,6 +200,7 @@ export class SalesforceOrg {
     this.assertWritable(obj, 'delete');
     if (record.values.IsDeleted === true)
       throw new SalesforceError(404, 'ENTITY_IS_DELETED', 'entity is deleted');
+    this.applyRules(obj, 'delete');
     const now = formatDateTime(this.now());
     this.store.write(record, { ...record.values, IsDeleted: true, SystemModstamp: now });
     this.releaseChildren(record, now);
