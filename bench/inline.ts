@@ -1,6 +1,7 @@
 import { createClients } from '../src/clients';
 import { loadConfig } from '../src/config';
 import { prepareSandbox, signUps } from './e2e';
+import { inlineFaultRuns, type InlineFaultRun } from './inline-faults';
 import { createInlineApp } from './inline-handler';
 import { httpTarget, nextStart, summarize, type VariantSummary } from './ingest';
 import { REALISTIC } from './latency';
@@ -19,8 +20,8 @@ export interface InlineReport {
   ratios: { inlineOverProduct: number[]; p99InlineOverProduct: number[] };
   median: { inlineOverProduct: number; p99InlineOverProduct: number };
   ramps: Record<Variant, Ramp[]>;
-  /** The fault runs (lost events, duplicate emails) belong to `npm run test:faults`, which drives createInlineApp. */
-  faults: null;
+  /** The inline handler under the fault runs that apply to it (the product's: `npm run test:faults`). */
+  faults: Record<string, InlineFaultRun>;
 }
 
 /**
@@ -104,6 +105,6 @@ export async function inlineSection(bench: Bench): Promise<InlineReport> {
       p99InlineOverProduct: round(median(ratios.p99InlineOverProduct)),
     },
     ramps,
-    faults: null,
+    faults: await inlineFaultRuns(bench),
   };
 }

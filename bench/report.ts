@@ -75,6 +75,15 @@ export function table(report: Report): string {
       `${fixed(inline.median.inlineOverProduct)} (p99 ×${fixed(inline.median.p99InlineOverProduct)})`,
       '',
     ]);
+    for (const [name, run] of Object.entries(inline.faults)) {
+      rows.push([
+        `  inline handler, ${name}: ${run.events} events`,
+        `lost ${run.lost}, duplicate emails ${run.duplicateEmails}, wrong Contacts ${run.wrongRecords}`,
+        'product: npm run test:faults',
+        '',
+        'lost 0, dup 0',
+      ]);
+    }
   }
   if (cost) {
     const c = (type: string) => String(cost.perType[type]?.salesforce ?? '-');

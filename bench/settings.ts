@@ -21,7 +21,11 @@ export interface Settings {
     timeoutMs: number;
   };
   e2e: { events: number; concurrency: number; deadlineMs: number };
-  inline: { poolSize: number };
+  inline: {
+    poolSize: number;
+    /** The inline handler's fault runs: users (a sign-up and an update each), storm length. */
+    faults: { users: number; stormMs: number };
+  };
   cost: { perType: number };
   scale: {
     /** Events per round of the 1-versus-2-worker pairs; also the "small" size. */
@@ -49,7 +53,7 @@ const DEFAULT: Settings = {
     timeoutMs: 10_000,
   },
   e2e: { events: 200, concurrency: 16, deadlineMs: 180_000 },
-  inline: { poolSize: 2_000 },
+  inline: { poolSize: 2_000, faults: { users: 40, stormMs: 60_000 } },
   cost: { perType: 20 },
   scale: { pairEvents: 300, sizes: [1_000, 10_000], concurrency: 32, deadlineMsPer1k: 120_000 },
 };
@@ -75,7 +79,7 @@ export function parseArgs(argv: readonly string[]): Settings {
     s.mode = 'quick';
     s.ramp = { ...s.ramp, stepMs: 1_000, probeMs: 800, factor: 1.3, maxSteps: 8 };
     s.e2e = { ...s.e2e, events: 30, deadlineMs: 60_000 };
-    s.inline.poolSize = 300;
+    s.inline = { poolSize: 300, faults: { users: 8, stormMs: 10_000 } };
     s.cost.perType = 4;
     s.scale = { ...s.scale, pairEvents: 60, sizes: [100, 400] };
   }

@@ -54,6 +54,15 @@ export async function startTemporal(): Promise<Temporal> {
   };
 }
 
+/** A TCP port that was free a moment ago (for a process that must come back on the same port). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 /** An HTTP server on a free port. */
 export interface Served {
   readonly url: string;

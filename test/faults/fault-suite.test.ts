@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startDevServer, type DevServer } from '../../src/local/temporal-server';
 import type { ClerkEvent } from '../../src/sandbox/clerk';
-import { clerkRateLimited, salesforceFault } from '../../src/sandbox/faults';
+import { clerkRateLimited, salesforceFault, slackFault } from '../../src/sandbox/faults';
 import { scenarioEvents, type ScenarioName } from '../../src/sandbox/scenarios';
 import { createSandbox, type Sandbox } from '../../src/sandbox/server';
 import { testSecret } from '../helpers/api';
 import { freePort } from '../helpers/net';
 import { uniqueTaskQueue, waitUntil } from '../helpers/temporal';
-import { Redeliverer, type DeliveryStats } from './redeliverer';
+import { Redeliverer, type DeliveryStats } from '../../src/sandbox/redeliverer';
 import { Supervised } from './processes';
 
 // The fault suite: scripted Clerk scenarios streamed through a Svix-like redeliverer into the real processes
@@ -245,7 +245,7 @@ describe(`fault suite (${FULL ? 'full' : 'short'}: ${USERS} users)`, () => {
     }
   });
 
-  it(`a Salesforce 503 storm (30% of calls for ${STORM_MS / 1000} s) and Clerk 429s with Retry-After`, async () => {
+  it(`a Salesforce 503 storm (30% of calls for ${STORM_MS / 1000} s), Clerk 429s with Retry-After and Slack 429s`, async () => {
     const run = await startRun();
     const until = Date.now() + STORM_MS;
     const storm = sandbox.faults.add({
@@ -253,12 +253,16 @@ describe(`fault suite (${FULL ? 'full' : 'short'}: ${USERS} users)`, () => {
       until,
     });
     const limited = sandbox.faults.add({ ...clerkRateLimited(1, { probability: 0.3 }), until });
+    // Slack's one-message-a-second limit, hit by 30% of the notices: they must never hold up or repeat a sync.
+    const slack = sandbox.faults.add({ ...slackFault('rate_limited', { probability: 0.3 }), until });
     try {
       await stream(run, () => undefined);
-      await verify(run, 'Salesforce 503 storm + Clerk 429');
-      const faulted = sandbox.calls().filter((c) => c.faultId === storm || c.faultId === limited).length;
-      report['Salesforce 503 storm + Clerk 429'] = {
-        ...(report['Salesforce 503 storm + Clerk 429'] as object),
+      await verify(run, 'Salesforce 503 storm + Clerk 429 + Slack 429');
+      const faulted = sandbox
+        .calls()
+        .filter((c) => c.faultId === storm || c.faultId === limited || c.faultId === slack).length;
+      report['Salesforce 503 storm + Clerk 429 + Slack 429'] = {
+        ...(report['Salesforce 503 storm + Clerk 429 + Slack 429'] as object),
         faultedCalls: faulted,
       };
       expect(faulted).toBeGreaterThan(0);

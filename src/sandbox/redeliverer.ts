@@ -1,4 +1,4 @@
-import { newSvixId, signDelivery } from '../../src/sandbox/deliver';
+import { newSvixId, signDelivery } from './deliver';
 
 /** What the redeliverer saw, for the fault report. */
 export interface DeliveryStats {
