@@ -210,7 +210,7 @@ export async function e2eSection(bench: Bench): Promise<E2eReport> {
   const reports: ProfileReport[] = [];
   for (const profile of profiles) {
     const rounds: Record<'product' | 'ceiling', SyncRound[]> = { product: [], ceiling: [] };
-    for (let rep = 0; rep < bench.settings.pairs; rep++) {
+    for (let rep = 0; rep < bench.settings.e2e.pairs; rep++) {
       const t = await startTemporal();
       try {
         for (const v of rotate(['product', 'ceiling'] as const, rep)) {

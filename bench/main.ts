@@ -72,7 +72,9 @@ async function main(): Promise<number> {
     bundles: { productMs: 0, ceilingMs: 0 },
     errors: [],
   };
-  note(`${settings.mode} run: ${settings.sections.join(', ')}; ${settings.pairs} pairs each`);
+  note(
+    `${settings.mode} run: ${settings.sections.join(', ')}; ${settings.pairs} pairs each (e2e ${settings.e2e.pairs})`,
+  );
 
   const { product, ceiling, productMs, ceilingMs } = await bundles();
   report.bundles = { productMs, ceilingMs };
