@@ -58,6 +58,16 @@ export class CompositePlan {
     return this;
   }
 
+  /** A SOQL query that also sees the recycle bin (deleted records, `IsDeleted = true`). */
+  queryAll(ref: string, q: string): this {
+    this.subrequests.push({
+      method: 'GET',
+      url: this.url(`queryAll?q=${encodeURIComponent(q)}`),
+      referenceId: ref,
+    });
+    return this;
+  }
+
   /** A create: with a unique External ID in `body`, it fails with DUPLICATE_VALUE when the record exists. */
   create(ref: string, type: string, body: Record<string, unknown>): this {
     this.subrequests.push({ method: 'POST', url: this.url(`sobjects/${type}`), referenceId: ref, body });

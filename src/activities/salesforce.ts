@@ -1,6 +1,7 @@
 import type { Connection } from 'jsforce';
 import type { AccountFields, ContactFields, MembershipSync } from '../shared/mapping';
 import { classified, classifySalesforce } from './errors';
+import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { CompositePlan, firstRecord, soql, type CompositeResult } from './salesforce-composite';
 
@@ -167,7 +168,7 @@ export interface AccountMove {
 
 /** What `removeMembership` changed, for the saga's undo. */
 export interface MembershipRemoval {
-  /** This attempt deleted the membership (false when it was already gone). */
+  /** This delivery deleted the membership (in this attempt or an earlier one); false when it was already gone. */
   removed: boolean;
   /** The Contact's AccountId moved off the organization's Account; null when it pointed elsewhere. */
   moved: AccountMove | null;
@@ -400,19 +401,17 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       const conn = await session.connection();
       const plan = newPlan();
       addAccountMove(plan, input);
-      plan
-        .query(
-          'membership',
-          `SELECT Id FROM Clerk_Membership__c WHERE Clerk_Membership_Id__c = ${soql(input.membershipId)}`,
-        )
-        .delete('remove', 'Clerk_Membership__c', firstRecord('membership'));
+      const membership = `SELECT Id FROM Clerk_Membership__c WHERE Clerk_Membership_Id__c = ${soql(input.membershipId)}`;
+      plan.query('membership', membership).delete('remove', 'Clerk_Membership__c', firstRecord('membership'));
+      // A retry after an attempt that deleted the membership and then failed on the move: the deletion was ours.
+      if (activityInfo().attempt > 1) plan.queryAll('removedBefore', `${membership} AND IsDeleted = true`);
       const res = await plan.send(conn, { check: false });
       const moveFailed = res.failure(MOVE_REFS);
       const removeFailed = res.failure(['membership', 'remove']);
       // Any of the three conditional writes that went through changed AccountId (the undo puts it back).
       const moveApplied = MOVE_WRITES.some((ref) => res.succeeded(ref));
       const applied: MembershipRemoval = {
-        removed: res.succeeded('remove'),
+        removed: res.succeeded('remove') || res.records('removedBefore').length > 0,
         moved: !moveFailed || moveApplied ? accountMoveOf(res) : null,
       };
       const failed = moveFailed ?? removeFailed;
