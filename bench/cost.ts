@@ -3,7 +3,7 @@ import { deliverWebhook } from '../src/sandbox/deliver';
 import type { ServiceName } from '../src/sandbox/types';
 import { prepareSandbox } from './e2e';
 import { runAll } from './pacing';
-import { freshQueue, productApi, productLogger, serve, startTemporal, workerEnv, type Bench } from './stack';
+import { startProduct, startTemporal, type Bench } from './stack';
 import { round } from './stats';
 
 /** Calls per event of one event type, per downstream service. */
@@ -43,14 +43,7 @@ export async function costSection(bench: Bench): Promise<CostReport> {
   const clerk = bench.sandbox.services.clerk;
   const t = await startTemporal();
   prepareSandbox(bench, undefined);
-  const taskQueue = freshQueue('cost');
-  const api = await serve(productApi(t.client, taskQueue, bench.secret, productLogger()));
-  await bench.host.send({
-    cmd: 'product',
-    address: t.address,
-    env: workerEnv(bench, t.address, taskQueue),
-    bundlePath: bench.bundles.product,
-  });
+  const api = await startProduct(bench, t, 'cost');
   const id = (e: ClerkEvent) => (e.data as { id: string }).id;
   const range = Array.from({ length: k }, (_, i) => i);
   let orgs: string[] = [];
@@ -146,7 +139,6 @@ export async function costSection(bench: Bench): Promise<CostReport> {
       bench.note(`cost ${name}: ${perType[name].salesforce} Salesforce calls per event`);
     }
   } finally {
-    await bench.host.send({ cmd: 'stop' });
     await api.close();
     await t.close();
   }

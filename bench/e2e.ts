@@ -4,17 +4,7 @@ import type { ClerkEvent } from '../src/sandbox/clerk';
 import { cpuMeter } from './cpu';
 import { REALISTIC, latencyRules, type LatencyProfile } from './latency';
 import { runAll } from './pacing';
-import {
-  freshQueue,
-  productApi,
-  productLogger,
-  serve,
-  startTemporal,
-  waitFor,
-  workerEnv,
-  type Bench,
-  type Temporal,
-} from './stack';
+import { freshQueue, startProduct, startTemporal, waitFor, type Bench, type Temporal } from './stack';
 import { latency, median, pairRatios, rotate, round, type Latency } from './stats';
 
 /** One round: N deliveries (or starts) and when each sync's Salesforce write happened. */
@@ -113,14 +103,7 @@ async function productRound(bench: Bench, t: Temporal, profile?: LatencyProfile)
   const { events: n, concurrency, deadlineMs } = bench.settings.e2e;
   prepareSandbox(bench, profile);
   const events = signUps(bench, n);
-  const taskQueue = freshQueue('e2e');
-  const api = await serve(productApi(t.client, taskQueue, bench.secret, productLogger()));
-  await bench.host.send({
-    cmd: 'product',
-    address: t.address,
-    env: workerEnv(bench, t.address, taskQueue),
-    bundlePath: bench.bundles.product,
-  });
+  const api = await startProduct(bench, t, 'e2e');
   const cpu = cpuMeter({
     temporal: t.pid,
     worker: bench.host.pid,
@@ -148,7 +131,6 @@ async function productRound(bench: Bench, t: Temporal, profile?: LatencyProfile)
     const failed = burst.status.filter((s) => s < 200 || s >= 300).length;
     return { ...syncRound(n, sentAt, written, failed, done === undefined), cpuCores: cpu() };
   } finally {
-    await bench.host.send({ cmd: 'stop' });
     await api.close();
   }
 }

@@ -6,7 +6,7 @@ import { createInlineApp } from './inline-handler';
 import { httpTarget, nextStart, summarize, type VariantSummary } from './ingest';
 import { REALISTIC } from './latency';
 import { ramp, type Ramp } from './ramp';
-import { freshQueue, productApi, productLogger, serve, startTemporal, workerEnv, type Bench } from './stack';
+import { productLogger, serve, startProduct, startTemporal, workerEnv, type Bench } from './stack';
 import { median, pairRatios, rotate, round } from './stats';
 
 const VARIANTS = ['product', 'inline'] as const;
@@ -60,18 +60,10 @@ export async function inlineSection(bench: Bench): Promise<InlineReport> {
           if (v === 'inline') {
             result = await ramp(httpTarget(bench, inline.url, { kind: 'pool' }), options(v));
           } else {
-            const taskQueue = freshQueue('inline-vs');
-            const api = await serve(productApi(t.client, taskQueue, bench.secret, productLogger()));
-            await bench.host.send({
-              cmd: 'product',
-              address: t.address,
-              env: workerEnv(bench, t.address, taskQueue),
-              bundlePath: bench.bundles.product,
-            });
+            const api = await startProduct(bench, t, 'inline-vs');
             try {
               result = await ramp(httpTarget(bench, api.url, { kind: 'pool' }), options(v));
             } finally {
-              await bench.host.send({ cmd: 'stop' });
               await api.close();
             }
           }

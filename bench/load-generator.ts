@@ -4,6 +4,7 @@ import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Webhook } from 'svix';
 import { newSvixId } from '../src/sandbox/deliver';
+import { ChildRpc } from './child-rpc';
 import { probe, runAll, runAtRate, type Outcome, type Step } from './pacing';
 
 // The sender runs in a process of its own, so that signing and sending do not share an event loop with the
@@ -159,20 +160,10 @@ function child(): void {
 
 /** The parent's handle on the sender process. */
 export class LoadGenerator {
-  private next = 0;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly rpc: ChildRpc;
 
   private constructor(private readonly proc: ChildProcess) {
-    proc.on('message', (m: { id: number; result?: unknown; error?: string }) => {
-      const w = this.waiting.get(m.id);
-      this.waiting.delete(m.id);
-      if (m.error !== undefined) w?.reject(new Error(`load generator: ${m.error}`));
-      else w?.resolve(m.result);
-    });
-    proc.on('exit', (code) => {
-      for (const w of this.waiting.values()) w.reject(new Error(`load generator exited with ${code}`));
-      this.waiting.clear();
-    });
+    this.rpc = new ChildRpc(proc, 'load generator');
   }
 
   /** Forks this file as the sender. */
@@ -192,11 +183,7 @@ export class LoadGenerator {
   run(job: Extract<Job, { kind: 'burst' }>): Promise<BurstResult>;
   run(job: Extract<Job, { kind: 'pool' }>): Promise<{ size: number }>;
   run(job: Job): Promise<unknown> {
-    const id = this.next++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.proc.send({ id, job });
-    });
+    return this.rpc.request({ job });
   }
 
   close(): void {

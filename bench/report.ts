@@ -37,10 +37,10 @@ const sync = (r: SyncRound) => `${r.perSecond}/s (${r.latency.p50}/${r.latency.p
 const fixed = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '-');
 
 /** The short table: medians of the alternated pairs, and the median of the per-pair ratios. */
-/** The range of the per-pair ratios behind a median, e.g. `[0.72–0.91]`: how far one pair is from another. */
+/** The range of the per-pair ratios behind a median, e.g. ` [0.72–0.91]`: how far one pair is from another. */
 function spread(ratios: readonly number[]): string {
   if (ratios.length < 2) return '';
-  return `[${fixed(Math.min(...ratios))}–${fixed(Math.max(...ratios))}]`;
+  return ` [${fixed(Math.min(...ratios))}–${fixed(Math.max(...ratios))}]`;
 }
 
 export function table(report: Report): string {
@@ -68,7 +68,7 @@ export function table(report: Report): string {
       `e2e ${e2e!.events} sign-ups, ${name}: syncs/s (p50/p99 to write)`,
       `product ${sync(p.median.product)}`,
       `engine ceiling ${sync(p.median.ceiling)}`,
-      `${fixed(p.medianRatio.throughput)} ${spread(p.ratios.throughput)} (p99 ×${fixed(p.medianRatio.p99)})`,
+      `${fixed(p.medianRatio.throughput)}${spread(p.ratios.throughput)} (p99 ×${fixed(p.medianRatio.p99)})`,
       p.profile === 'zero' ? '≥ 0.8' : '',
     ]);
   }

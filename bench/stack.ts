@@ -118,6 +118,25 @@ export function workerEnv(bench: Bench, address: string, taskQueue: string): Rec
   };
 }
 
+/** The product on a fresh task queue: its API served in this process, its workers in the worker host. */
+export async function startProduct(bench: Bench, t: Temporal, queue: string): Promise<Served> {
+  const taskQueue = freshQueue(queue);
+  const api = await serve(productApi(t.client, taskQueue, bench.secret, productLogger()));
+  await bench.host.send({
+    cmd: 'product',
+    address: t.address,
+    env: workerEnv(bench, t.address, taskQueue),
+    bundlePath: bench.bundles.product,
+  });
+  return {
+    url: api.url,
+    close: async () => {
+      await bench.host.send({ cmd: 'stop' });
+      await api.close();
+    },
+  };
+}
+
 /** Polls until `check` gives a value or the deadline passes (then the last value, or undefined). */
 export async function waitFor<T>(
   check: () => T | undefined,

@@ -8,6 +8,7 @@ import { createLogger } from '../src/logger';
 import { emailTaskQueue, NOTIFICATION_RATES, slackTaskQueue } from '../src/shared/task-queues';
 import { createWorkers, installRuntimeLogger, runWorkers } from '../src/worker';
 import { ceilingActivities, type Writes } from './ceiling-activities';
+import { ChildRpc } from './child-rpc';
 import type { LatencyProfile } from './latency';
 import { RUN_DIR } from './paths';
 
@@ -106,20 +107,10 @@ function child(): void {
 
 /** The parent's handle on the worker process. */
 export class WorkerHost {
-  private next = 0;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly rpc: ChildRpc;
 
   private constructor(private readonly proc: ChildProcess) {
-    proc.on('message', (m: { id: number; result?: unknown; error?: string }) => {
-      const w = this.waiting.get(m.id);
-      this.waiting.delete(m.id);
-      if (m.error !== undefined) w?.reject(new Error(`worker host: ${m.error}`));
-      else w?.resolve(m.result);
-    });
-    proc.on('exit', (code) => {
-      for (const w of this.waiting.values()) w.reject(new Error(`worker host exited with ${code}`));
-      this.waiting.clear();
-    });
+    this.rpc = new ChildRpc(proc, 'worker host');
   }
 
   /** Forks this file as the worker process; `execArgv` e.g. `--cpu-prof` to profile the workers. */
@@ -136,11 +127,7 @@ export class WorkerHost {
   send(command: Extract<HostCommand, { cmd: 'writes' }>): Promise<[string, number][]>;
   send(command: HostCommand): Promise<unknown>;
   send(command: HostCommand): Promise<unknown> {
-    const id = this.next++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.proc.send({ id, command });
-    });
+    return this.rpc.request({ command });
   }
 
   /** Stops any workers and ends the process. */

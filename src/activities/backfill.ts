@@ -2,6 +2,7 @@ import type { ClerkClient } from '@clerk/backend';
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Connection } from 'jsforce';
+import { emptyCounts, type BackfillCounts } from '../shared/backfill-counts';
 import { checkClerk, ClerkMembership, ClerkOrganization, ClerkUser, type ClerkSchema } from '../shared/clerk';
 import {
   accountFromOrganization,
@@ -23,17 +24,7 @@ import { CompositePlan, soql } from './salesforce-composite';
 /** The three kinds of records, in the order a backfill imports them (memberships need both ends). */
 export type BackfillKind = 'organizations' | 'users' | 'memberships';
 
-/** What a page did (or, in a dry run, would do) to one kind of record. */
-export interface BackfillCounts {
-  seen: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  /** Clerk still has it, but Salesforce holds it as Deleted (or one end of the membership is): left alone. */
-  skippedDeleted: number;
-  /** Rejected by Salesforce for good (validation, required field…) or unreadable in Clerk; see `failures`. */
-  failed: number;
-}
+export type { BackfillCounts } from '../shared/backfill-counts';
 
 /** Where a backfill is: a phase, the Clerk offset in it, and for memberships the organization being listed. */
 export interface BackfillCursor {
@@ -84,15 +75,6 @@ interface Checkpoint {
   result?: BackfillPageResult;
 }
 
-const zero = (): BackfillCounts => ({
-  seen: 0,
-  created: 0,
-  updated: 0,
-  unchanged: 0,
-  skippedDeleted: 0,
-  failed: 0,
-});
-
 const sameCursor = (a: BackfillCursor, b: BackfillCursor) =>
   a.phase === b.phase && a.offset === b.offset && a.organizationIndex === b.organizationIndex;
 
@@ -133,7 +115,7 @@ function openPage<T>(
   input: BackfillPageRequest,
 ): { counts: BackfillCounts; result: BackfillPageResult; records: T[] } {
   const { offset } = input.cursor;
-  const counts = zero();
+  const counts = emptyCounts();
   const result: BackfillPageResult = {
     counts: { [kind]: counts },
     accountIdsSet: 0,
@@ -196,6 +178,26 @@ const isOlder = (stored: Stored, version: number) =>
   Number(stored.Clerk_Updated_At__c) < version;
 
 const isDeleted = (stored: Stored | undefined) => stored?.Clerk_Status__c === 'Deleted';
+
+/**
+ * The write that brings one record up to Clerk's `version`: none when Salesforce holds it as Deleted or as new
+ * (counted), an update of the stored record by Id (`changes`, never its status), or the create `create()` gives.
+ */
+function versionedWrite(
+  target: Pick<Write, 'kind' | 'clerkId' | 'type'>,
+  current: Stored | undefined,
+  version: number,
+  changes: Record<string, unknown>,
+  counts: BackfillCounts,
+  create: () => Write,
+): Write | undefined {
+  if (isDeleted(current)) counts.skippedDeleted += 1;
+  else if (current && !isOlder(current, version)) counts.unchanged += 1;
+  else if (current)
+    return { ...target, op: 'update', record: { Id: current.Id, ...changes, Clerk_Updated_At__c: version } };
+  else return create();
+  return undefined;
+}
 
 const inList = (values: Iterable<string>) => [...values].map(soql).join(', ');
 
@@ -312,7 +314,7 @@ async function apply(
   page: { writes: Write[]; accountIds: AccountIdWrite[]; dryRun: boolean },
   result: BackfillPageResult,
 ): Promise<void> {
-  const counts = (kind: BackfillKind) => (result.counts[kind] ??= zero());
+  const counts = (kind: BackfillKind) => (result.counts[kind] ??= emptyCounts());
   if (page.dryRun) {
     for (const w of page.writes)
       if (!w.countedBefore) counts(w.kind)[w.op === 'create' ? 'created' : 'updated'] += 1;
@@ -361,43 +363,16 @@ function accountWrites(
   for (const org of orgs) {
     const fields = accountFromOrganization(org);
     const { Clerk_Organization_Id__c: _id, ...changes } = fields;
-    const current = stored.get(org.id);
-    if (isDeleted(current)) counts.skippedDeleted += 1;
-    else if (current && !isOlder(current, org.updated_at)) counts.unchanged += 1;
-    else if (current) {
-      writes.push({
-        kind: 'organizations',
-        clerkId: org.id,
-        op: 'update',
-        type: 'Account',
-        record: { Id: current.Id, ...changes, Clerk_Updated_At__c: org.updated_at },
-      });
-    } else {
-      // Made for an existing Account (`POST /api/organizations`): land on that Account, never a second one.
-      const link = linked.get(linkedAccountId(org.private_metadata) ?? '');
-      writes.push(
-        link && !link.Clerk_Organization_Id__c
-          ? {
-              kind: 'organizations',
-              clerkId: org.id,
-              op: 'update',
-              type: 'Account',
-              record: {
-                Id: link.Id,
-                ...fields,
-                Clerk_Status__c: 'Active',
-                Clerk_Updated_At__c: org.updated_at,
-              },
-            }
-          : {
-              kind: 'organizations',
-              clerkId: org.id,
-              op: 'create',
-              type: 'Account',
-              record: { ...fields, Clerk_Status__c: 'Active', Clerk_Updated_At__c: org.updated_at },
-            },
-      );
-    }
+    const target = { kind: 'organizations', clerkId: org.id, type: 'Account' } as const;
+    const record = { ...fields, Clerk_Status__c: 'Active', Clerk_Updated_At__c: org.updated_at };
+    // Made for an existing Account (`POST /api/organizations`): land on that Account, never a second one.
+    const link = linked.get(linkedAccountId(org.private_metadata) ?? '');
+    const write = versionedWrite(target, stored.get(org.id), org.updated_at, changes, counts, () =>
+      link && !link.Clerk_Organization_Id__c
+        ? { ...target, op: 'update', record: { Id: link.Id, ...record } }
+        : { ...target, op: 'create', record },
+    );
+    if (write) writes.push(write);
   }
   return writes;
 }
@@ -462,7 +437,7 @@ async function planMemberships(
   result: BackfillPageResult,
   dryRun: boolean,
 ): Promise<{ writes: Write[]; accountIds: AccountIdWrite[] }> {
-  const counts = (kind: BackfillKind) => (result.counts[kind] ??= zero());
+  const counts = (kind: BackfillKind) => (result.counts[kind] ??= emptyCounts());
   const userIds = new Set(memberships.map((m) => m.public_user_data.user_id));
   const orgs = new Map(memberships.map((m) => [m.organization.id, m.organization]));
   const links = [...orgs.values()].flatMap((o) => linkedAccountId(o.private_metadata) ?? []);
@@ -510,22 +485,16 @@ async function planMemberships(
       writes.push(create);
     }
     const { Role__c } = membershipFrom(m);
-    const current = existing.get(m.id);
-    if (current && !isOlder(current, m.updated_at)) membershipCounts.unchanged += 1;
-    else if (current) {
-      writes.push({
-        kind: 'memberships',
-        clerkId: m.id,
-        op: 'update',
-        type: 'Clerk_Membership__c',
-        record: { Id: current.Id, Role__c, Clerk_Updated_At__c: m.updated_at },
-      });
-    } else {
-      writes.push({
-        kind: 'memberships',
-        clerkId: m.id,
+    const target = { kind: 'memberships', clerkId: m.id, type: 'Clerk_Membership__c' } as const;
+    const write = versionedWrite(
+      target,
+      existing.get(m.id),
+      m.updated_at,
+      { Role__c },
+      membershipCounts,
+      () => ({
+        ...target,
         op: 'create',
-        type: 'Clerk_Membership__c',
         record: {
           Clerk_Membership_Id__c: m.id,
           Role__c,
@@ -534,8 +503,9 @@ async function planMemberships(
           Contact__r: { Clerk_User_Id__c: userId },
           Account__r: { Clerk_Organization_Id__c: m.organization.id },
         },
-      });
-    }
+      }),
+    );
+    if (write) writes.push(write);
   }
 
   // Contacts without an Account: the Account of the user's oldest membership (SPEC: "when it has none").
@@ -647,26 +617,13 @@ export function backfillActivities(session: SalesforceSession, clerkClient: Cler
         for (const user of users) {
           const fields = contactFromUser(user);
           const { Clerk_User_Id__c: _id, ...changes } = fields;
-          const current = stored.get(user.id);
-          if (isDeleted(current)) counts.skippedDeleted += 1;
-          else if (current && !isOlder(current, user.updated_at)) counts.unchanged += 1;
-          else if (current) {
-            writes.push({
-              kind: 'users',
-              clerkId: user.id,
-              op: 'update',
-              type: 'Contact',
-              record: { Id: current.Id, ...changes, Clerk_Updated_At__c: user.updated_at },
-            });
-          } else {
-            writes.push({
-              kind: 'users',
-              clerkId: user.id,
-              op: 'create',
-              type: 'Contact',
-              record: { ...fields, Clerk_Status__c: 'Active', Clerk_Updated_At__c: user.updated_at },
-            });
-          }
+          const target = { kind: 'users', clerkId: user.id, type: 'Contact' } as const;
+          const write = versionedWrite(target, stored.get(user.id), user.updated_at, changes, counts, () => ({
+            ...target,
+            op: 'create',
+            record: { ...fields, Clerk_Status__c: 'Active', Clerk_Updated_At__c: user.updated_at },
+          }));
+          if (write) writes.push(write);
         }
         await apply(conn, session.apiVersion, { writes, accountIds: [], dryRun: input.dryRun }, result);
       }
@@ -727,7 +684,7 @@ export function backfillActivities(session: SalesforceSession, clerkClient: Cler
           break;
         }
       }
-      const counts = zero();
+      const counts = emptyCounts();
       const result: BackfillPageResult = {
         counts: { memberships: counts },
         accountIdsSet: 0,

@@ -13,6 +13,7 @@ import type {
   BackfillKind,
   BackfillPageResult,
 } from '../activities/backfill';
+import { emptyCounts } from '../shared/backfill-counts';
 import { backfill } from './proxies';
 
 export type { BackfillCounts, BackfillFailure, BackfillKind } from '../activities/backfill';
@@ -82,15 +83,6 @@ export const backfillProgress = defineQuery<BackfillProgress>('backfillProgress'
 
 const PHASES: readonly BackfillKind[] = ['organizations', 'users', 'memberships'];
 const KEPT_FAILURES = 20;
-
-const zero = (): BackfillCounts => ({
-  seen: 0,
-  created: 0,
-  updated: 0,
-  unchanged: 0,
-  skippedDeleted: 0,
-  failed: 0,
-});
 
 function firstPage(phase: BackfillKind): BackfillCursor {
   return { phase, offset: 0, organizationIndex: 0 };
@@ -165,7 +157,7 @@ export async function backfillFromClerk(input: BackfillInput = {}): Promise<Back
   const { dryRun, pageSize, pagesPerRun } = options(input);
   const state: BackfillState = input.state ?? {
     cursor: firstPage('organizations'),
-    totals: { organizations: zero(), users: zero(), memberships: zero() },
+    totals: { organizations: emptyCounts(), users: emptyCounts(), memberships: emptyCounts() },
     accountIdsSet: 0,
     pages: 0,
     runs: 1,
