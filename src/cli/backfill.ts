@@ -154,7 +154,10 @@ async function runningBackfill(client: Client, taskQueue: string): Promise<strin
     `WorkflowType = '${WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' ` +
     `AND TaskQueue = '${taskQueue.replace(/'/g, "\\'")}'`;
   for await (const execution of client.workflow.list({ query })) {
-    if (!isDryRunId(execution.workflowId)) return execution.workflowId;
+    if (isDryRunId(execution.workflowId)) continue;
+    // Visibility lags behind: a backfill that has just ended can still be listed as Running for a moment.
+    const current = await client.workflow.getHandle(execution.workflowId).describe();
+    if (current.status.name === 'RUNNING') return execution.workflowId;
   }
   return undefined;
 }
