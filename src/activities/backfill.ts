@@ -1,7 +1,6 @@
 import type { ClerkClient } from '@clerk/backend';
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Connection } from 'jsforce';
 import { emptyCounts, type BackfillCounts } from '../shared/backfill-counts';
 import { checkClerk, ClerkMembership, ClerkOrganization, ClerkUser, type ClerkSchema } from '../shared/clerk';
 import {
@@ -13,13 +12,24 @@ import {
 } from '../shared/mapping';
 import { classified, classifyClerk, classifySalesforce, SalesforceError } from './errors';
 import type { SalesforceSession } from './salesforce';
-import { CompositePlan, soql } from './salesforce-composite';
+import {
+  CompositePlan,
+  engineFor,
+  firstRecord,
+  SALESFORCE_LIMITS,
+  soql,
+  type SalesforceEngine,
+  type SaveResult,
+} from './salesforce-engine';
 
 // `clerk-sync backfill` (SPEC.md "Operators"): one activity per page of Clerk records. Each page costs one
-// Salesforce read (the stored versions of every record on the page) and at most one write (a Composite call of
-// sObject Collections). Records absent at the read are created, never upserted: if a webhook created one in
-// between (a `user.deleted` tombstone, say), the create meets DUPLICATE_VALUE and leaves it alone. Records
-// older than Clerk are updated by Id without touching Clerk_Status__c, so a deletion is never undone.
+// Salesforce read (the stored versions of every record on the page) and, when anything changed, writes through the
+// Salesforce engine: records absent at the read are created as sObject Collections, never upserted — if a webhook
+// created one in between (a `user.deleted` tombstone, say), the create meets DUPLICATE_VALUE and leaves it alone.
+// Records older than Clerk are updated under the webhook path's guard, in the same request: a query that finds the
+// record only while what it holds is still older (and not Deleted), and an update of what it found. A webhook's
+// newer write that lands between the read and the write therefore survives. Clerk_Status__c is never touched, so a
+// deletion is never undone.
 
 /** The three kinds of records, in the order a backfill imports them (memberships need both ends). */
 export type BackfillKind = 'organizations' | 'users' | 'memberships';
@@ -147,6 +157,8 @@ interface Write {
   op: 'create' | 'update';
   type: SObjectType;
   record: Record<string, unknown>;
+  /** An update's condition (SOQL), checked in the same request: the record is updated only while it holds. */
+  guard?: string;
   /** A Contact created with its AccountId (counted in `accountIdsSet` too). */
   setsAccountId?: boolean;
   /**
@@ -159,7 +171,8 @@ interface Write {
 /** A contact's empty AccountId to set (counted apart: it is not a change of the user's own fields). */
 interface AccountIdWrite {
   userId: string;
-  record: Record<string, unknown>;
+  contactId: string;
+  organizationId: string;
 }
 
 /** What Salesforce holds for one record: enough to decide created / updated / unchanged / skipped. */
@@ -194,23 +207,28 @@ function versionedWrite(
   if (isDeleted(current)) counts.skippedDeleted += 1;
   else if (current && !isOlder(current, version)) counts.unchanged += 1;
   else if (current)
-    return { ...target, op: 'update', record: { Id: current.Id, ...changes, Clerk_Updated_At__c: version } };
+    return {
+      ...target,
+      op: 'update',
+      record: { Id: current.Id, ...changes, Clerk_Updated_At__c: version },
+      guard: `Clerk_Status__c != 'Deleted' AND (Clerk_Updated_At__c = null OR Clerk_Updated_At__c < ${version})`,
+    };
   else return create();
   return undefined;
 }
 
-const inList = (values: Iterable<string>) => [...values].map(soql).join(', ');
+/** A read over lists of values: the query `build` makes of a SOQL list, per list. */
+type ListQuery = { values: Iterable<string>; build: (list: string) => string };
 
-/** Runs reads as one Composite call (one API call, however many queries; each ≤ 200 ids). */
+/** Runs reads as one Composite call where they fit (each list cut to Salesforce's URL limit; every page read). */
 async function read(
-  conn: Connection,
-  apiVersion: string,
-  queries: Record<string, string | undefined>,
+  sf: SalesforceEngine,
+  queries: Record<string, ListQuery | undefined>,
 ): Promise<Record<string, Record<string, unknown>[]>> {
-  const plan = new CompositePlan(apiVersion);
-  const refs = Object.entries(queries).filter((e): e is [string, string] => e[1] !== undefined);
-  for (const [ref, q] of refs) plan.query(ref, q);
-  const res = await plan.send(conn);
+  const plan = new CompositePlan();
+  const refs = Object.entries(queries).filter((e): e is [string, ListQuery] => e[1] !== undefined);
+  for (const [ref, q] of refs) plan.queryIn(ref, q.values, q.build);
+  const res = await sf.send(plan);
   return Object.fromEntries(refs.map(([ref]) => [ref, res.records(ref)]));
 }
 
@@ -221,83 +239,78 @@ function byField(records: Record<string, unknown>[], field: string): Map<string,
   return map;
 }
 
-interface SaveResult {
-  success: boolean;
-  errors?: { statusCode?: string; errorCode?: string; message?: string }[];
-}
+/** An update whose guard no longer held: Salesforce got newer data (or a deletion) since the read. */
+const NEWER = 'NEWER_IN_SALESFORCE';
 
-/** The records of one page as Composite subrequests of sObject Collections, sent as one API call. */
+/**
+ * The writes of one page through the engine: creates as sObject Collections (parents before children: a
+ * membership's Contact__r and Account__r resolve against records created above it), updates as guarded pairs of
+ * subrequests, as few Composite calls as that takes.
+ */
 async function write(
-  conn: Connection,
-  apiVersion: string,
+  sf: SalesforceEngine,
   writes: Write[],
   accountIds: AccountIdWrite[],
 ): Promise<{ outcomes: (SaveResult | undefined)[]; accountIdOutcomes: (SaveResult | undefined)[] }> {
-  // Parents before children: a membership's Contact__r and Account__r resolve against records created above it.
-  const order: [SObjectType, Write['op']][] = [
-    ['Account', 'create'],
-    ['Account', 'update'],
-    ['Contact', 'create'],
-    ['Contact', 'update'],
-    ['Clerk_Membership__c', 'create'],
-    ['Clerk_Membership__c', 'update'],
-  ];
-  const base = `/services/data/v${apiVersion}/composite/sobjects`;
-  const groups: { indexes: number[]; accountIds: boolean; method: 'POST' | 'PATCH' }[] = [];
-  for (const [type, op] of order) {
-    const indexes = writes.flatMap((w, i) => (w.type === type && w.op === op ? [i] : []));
-    for (let i = 0; i < indexes.length; i += MAX_PAGE_SIZE) {
-      groups.push({
-        indexes: indexes.slice(i, i + MAX_PAGE_SIZE),
-        accountIds: false,
-        method: op === 'create' ? 'POST' : 'PATCH',
-      });
-    }
-  }
-  for (let i = 0; i < accountIds.length; i += MAX_PAGE_SIZE) {
-    const indexes = accountIds.slice(i, i + MAX_PAGE_SIZE).map((_, j) => i + j);
-    groups.push({ indexes, accountIds: true, method: 'PATCH' });
-  }
+  const order: SObjectType[] = ['Account', 'Contact', 'Clerk_Membership__c'];
+  const plan = new CompositePlan();
+  const read: (() => void)[] = [];
   const outcomes: (SaveResult | undefined)[] = writes.map(() => undefined);
   const accountIdOutcomes: (SaveResult | undefined)[] = accountIds.map(() => undefined);
-  for (let g = 0; g < groups.length; g += 25) {
-    const batch = groups.slice(g, g + 25);
-    const compositeRequest = batch.map((group, n) => ({
-      method: group.method,
-      url: base,
-      referenceId: `g${g + n}`,
-      body: {
-        allOrNone: false,
-        records: group.indexes.map((i) =>
-          group.accountIds
-            ? { attributes: { type: 'Contact' }, ...accountIds[i]!.record }
-            : { attributes: { type: writes[i]!.type }, ...writes[i]!.record },
-        ),
-      },
-    }));
-    const answer = await conn.requestPost<{
-      compositeResponse: { referenceId: string; httpStatusCode: number; body: unknown }[];
-    }>('/composite', { allOrNone: false, collateSubrequests: false, compositeRequest });
-    for (const [n, group] of batch.entries()) {
-      const sub = answer.compositeResponse.find((r) => r.referenceId === `g${g + n}`);
-      if (!sub || sub.httpStatusCode >= 400 || !Array.isArray(sub.body)) {
-        const [error] = (Array.isArray(sub?.body) ? sub.body : []) as {
-          errorCode?: string;
-          message?: string;
-        }[];
-        throw new SalesforceError(
-          error?.errorCode ?? `ERROR_HTTP_${sub?.httpStatusCode ?? 500}`,
-          `backfill collection ${g + n}: ${error?.message ?? 'no answer'}`,
-          sub?.httpStatusCode,
-        );
-      }
-      const results = sub.body as SaveResult[];
-      group.indexes.forEach((i, k) => {
-        if (group.accountIds) accountIdOutcomes[i] = results[k];
-        else outcomes[i] = results[k];
-      });
+  let n = 0;
+  for (const type of order) {
+    const creates = writes.flatMap((w, i) => (w.type === type && w.op === 'create' ? [i] : []));
+    for (let c = 0; c < creates.length; c += SALESFORCE_LIMITS.collection) {
+      const indexes = creates.slice(c, c + SALESFORCE_LIMITS.collection);
+      const ref = `create${n++}`;
+      plan.createMany(
+        ref,
+        type,
+        indexes.map((i) => writes[i]!.record),
+      );
+      read.push(() => indexes.forEach((i, k) => (outcomes[i] = result.saves(ref)[k] ?? wholeFailure(ref))));
     }
+    writes.forEach((w, i) => {
+      if (w.type !== type || w.op !== 'update') return;
+      const { Id, ...fields } = w.record;
+      const ref = `update${n++}`;
+      plan.query(
+        `${ref}Guard`,
+        `SELECT Id FROM ${type} WHERE Id = ${soql(String(Id))} AND ${w.guard ?? 'Id != null'}`,
+      );
+      plan.update(ref, type, firstRecord(`${ref}Guard`), fields);
+      read.push(() => (outcomes[i] = guardedOutcome(ref)));
+    });
   }
+  // A Contact's empty AccountId, as Collections (a page's Contacts, one subrequest): the read saw it empty. A
+  // membership event that sets it in between picks one of the same user's Accounts, so what lands is still one of
+  // them; a per-record guard here would cost two subrequests per Contact of a first import.
+  for (let c = 0; c < accountIds.length; c += SALESFORCE_LIMITS.collection) {
+    const slice = accountIds.slice(c, c + SALESFORCE_LIMITS.collection);
+    const ref = `accountIds${n++}`;
+    plan.updateMany(
+      ref,
+      'Contact',
+      slice.map((a) => ({ Id: a.contactId, Account: { Clerk_Organization_Id__c: a.organizationId } })),
+    );
+    read.push(() =>
+      slice.forEach((_, k) => (accountIdOutcomes[c + k] = result.saves(ref)[k] ?? wholeFailure(ref))),
+    );
+  }
+  if (plan.subrequests.length === 0) return { outcomes, accountIdOutcomes };
+  const result = await sf.send(plan, { check: false });
+  const wholeFailure = (ref: string): SaveResult => ({
+    success: false,
+    errors: [{ statusCode: result.codeOf(ref) ?? 'NO_RESULT' }],
+  });
+  const guardedOutcome = (ref: string): SaveResult => {
+    if (result.succeeded(ref)) return { success: true };
+    const failure = result.failure([`${ref}Guard`, `${ref}Account`, ref]);
+    if (failure)
+      return { success: false, errors: [{ statusCode: failure.errorCode, message: failure.message }] };
+    return { success: false, errors: [{ statusCode: NEWER }] };
+  };
+  read.forEach((r) => r());
   return { outcomes, accountIdOutcomes };
 }
 
@@ -309,8 +322,7 @@ const codeOf = (r: SaveResult | undefined) =>
  * failed and reported; a transient rejection (a lock, the API limit) fails the page, which is retried as a whole.
  */
 async function apply(
-  conn: Connection,
-  apiVersion: string,
+  sf: SalesforceEngine,
   page: { writes: Write[]; accountIds: AccountIdWrite[]; dryRun: boolean },
   result: BackfillPageResult,
 ): Promise<void> {
@@ -322,7 +334,7 @@ async function apply(
     return;
   }
   if (page.writes.length === 0 && page.accountIds.length === 0) return;
-  const { outcomes, accountIdOutcomes } = await write(conn, apiVersion, page.writes, page.accountIds);
+  const { outcomes, accountIdOutcomes } = await write(sf, page.writes, page.accountIds);
   const rejected = (r: SaveResult | undefined) => {
     const code = codeOf(r);
     const failure = classifySalesforce(new SalesforceError(code, r?.errors?.[0]?.message ?? 'failed'));
@@ -337,8 +349,9 @@ async function apply(
       return;
     }
     const code = rejected(r);
-    // Created in between (a webhook landed first): what it wrote stands; the next run compares versions.
+    // Created in between (a webhook landed first), or newer since the read: what is there stands.
     if (w.op === 'create' && code === 'DUPLICATE_VALUE') counts(w.kind).unchanged += 1;
+    else if (w.op === 'update' && code === NEWER) counts(w.kind).unchanged += 1;
     else if (code === 'ENTITY_IS_DELETED') counts(w.kind).skippedDeleted += 1;
     else {
       counts(w.kind).failed += 1;
@@ -348,6 +361,8 @@ async function apply(
   page.accountIds.forEach((a, i) => {
     const r = accountIdOutcomes[i];
     if (r?.success) result.accountIdsSet += 1;
+    else if (codeOf(r) === NEWER)
+      return; // set in between (a membership event): it stands
     else result.failures.push({ kind: 'users', id: a.userId, code: `AccountId ${rejected(r)}` });
   });
 }
@@ -369,7 +384,12 @@ function accountWrites(
     const link = linked.get(linkedAccountId(org.private_metadata) ?? '');
     const write = versionedWrite(target, stored.get(org.id), org.updated_at, changes, counts, () =>
       link && !link.Clerk_Organization_Id__c
-        ? { ...target, op: 'update', record: { Id: link.Id, ...record } }
+        ? {
+            ...target,
+            op: 'update',
+            record: { Id: link.Id, ...record },
+            guard: 'Clerk_Organization_Id__c = null',
+          }
         : { ...target, op: 'create', record },
     );
     if (write) writes.push(write);
@@ -377,10 +397,17 @@ function accountWrites(
   return writes;
 }
 
-const accountQuery = (orgIds: Iterable<string>, linkIds: string[]) =>
-  `SELECT Id, Clerk_Organization_Id__c, Clerk_Status__c, Clerk_Updated_At__c FROM Account ` +
-  `WHERE Clerk_Organization_Id__c IN (${inList(orgIds)})` +
-  (linkIds.length ? ` OR Id IN (${inList(linkIds)})` : '');
+const ACCOUNT_FIELDS =
+  'SELECT Id, Clerk_Organization_Id__c, Clerk_Status__c, Clerk_Updated_At__c FROM Account';
+
+/** The Accounts of these organizations, and the Accounts organizations were created for (`linkIds`). */
+const accountQueries = (orgIds: Iterable<string>, linkIds: string[]): Record<string, ListQuery> => ({
+  accounts: {
+    values: orgIds,
+    build: (list) => `${ACCOUNT_FIELDS} WHERE Clerk_Organization_Id__c IN ${list}`,
+  },
+  linked: { values: linkIds, build: (list) => `${ACCOUNT_FIELDS} WHERE Id IN ${list}` },
+});
 
 /** The end of a Clerk list: a short page, or Clerk's total reached (no empty page to fetch after it). */
 const lastPage = (offset: number, length: number, total: number, pageSize: number) =>
@@ -430,8 +457,7 @@ async function organizationsOf(clerk: ClerkClient, userId: string): Promise<stri
  * an organization another page lists, so it is looked up in Clerk (only for Contacts without an Account).
  */
 async function planMemberships(
-  conn: Connection,
-  apiVersion: string,
+  sf: SalesforceEngine,
   memberships: ClerkMembership[],
   organizationsOfUser: (userId: string) => Promise<string[]>,
   result: BackfillPageResult,
@@ -441,15 +467,20 @@ async function planMemberships(
   const userIds = new Set(memberships.map((m) => m.public_user_data.user_id));
   const orgs = new Map(memberships.map((m) => [m.organization.id, m.organization]));
   const links = [...orgs.values()].flatMap((o) => linkedAccountId(o.private_metadata) ?? []);
-  const stored = await read(conn, apiVersion, {
-    memberships:
-      `SELECT Id, Clerk_Membership_Id__c, Clerk_Updated_At__c FROM Clerk_Membership__c ` +
-      `WHERE Clerk_Membership_Id__c IN (${inList(memberships.map((m) => m.id))})`,
-    contacts:
-      `SELECT Id, Clerk_User_Id__c, Clerk_Status__c, AccountId FROM Contact ` +
-      `WHERE Clerk_User_Id__c IN (${inList(userIds)})`,
-    accounts: accountQuery(orgs.keys(), links),
+  const stored = await read(sf, {
+    memberships: {
+      values: memberships.map((m) => m.id),
+      build: (list) =>
+        `SELECT Id, Clerk_Membership_Id__c, Clerk_Updated_At__c FROM Clerk_Membership__c WHERE Clerk_Membership_Id__c IN ${list}`,
+    },
+    contacts: {
+      values: userIds,
+      build: (list) =>
+        `SELECT Id, Clerk_User_Id__c, Clerk_Status__c, AccountId FROM Contact WHERE Clerk_User_Id__c IN ${list}`,
+    },
+    ...accountQueries(orgs.keys(), links),
   });
+  stored.accounts = [...(stored.accounts ?? []), ...(stored.linked ?? [])];
   const contacts = byField(stored.contacts ?? [], 'Clerk_User_Id__c');
   const accounts = byField(stored.accounts ?? [], 'Clerk_Organization_Id__c');
   const existing = byField(stored.memberships ?? [], 'Clerk_Membership_Id__c');
@@ -521,16 +552,8 @@ async function planMemberships(
     [...oldestFirst.values()].flat().filter((orgId) => !accounts.has(orgId) && !newAccounts.has(orgId)),
   );
   if (unknown.size > 0) {
-    const ids = [...unknown];
-    const queries: Record<string, string> = {};
-    for (let i = 0; i < ids.length; i += MAX_PAGE_SIZE) {
-      queries[`accounts${i}`] =
-        `SELECT Id, Clerk_Organization_Id__c, Clerk_Status__c FROM Account ` +
-        `WHERE Clerk_Organization_Id__c IN (${inList(ids.slice(i, i + MAX_PAGE_SIZE))})`;
-    }
-    const more = await read(conn, apiVersion, queries);
-    for (const [orgId, account] of byField(Object.values(more).flat(), 'Clerk_Organization_Id__c'))
-      accounts.set(orgId, account);
+    const { accounts: more = [] } = await read(sf, { accounts: accountQueries(unknown, []).accounts });
+    for (const [orgId, account] of byField(more, 'Clerk_Organization_Id__c')) accounts.set(orgId, account);
   }
   const accountIds: AccountIdWrite[] = [];
   for (const [userId, orgIds] of oldestFirst) {
@@ -549,7 +572,7 @@ async function planMemberships(
       create.record.Account = account;
       create.setsAccountId = true;
     } else {
-      accountIds.push({ userId, record: { Id: contacts.get(userId)!.Id, Account: account } });
+      accountIds.push({ userId, contactId: contacts.get(userId)!.Id, organizationId: chosen });
     }
   }
   return { writes, accountIds };
@@ -574,21 +597,23 @@ export function backfillActivities(session: SalesforceSession, clerkClient: Cler
       );
       const { counts, result, records: orgs } = openPage('organizations', ClerkOrganization, page, input);
       if (orgs.length > 0) {
-        const conn = await session.connection();
+        const sf = await engineFor(session, () => checkpoint);
         const links = orgs.flatMap((o) => linkedAccountId(o.private_metadata) ?? []);
-        const { accounts = [] } = await read(conn, session.apiVersion, {
-          accounts: accountQuery(
+        const stored = await read(
+          sf,
+          accountQueries(
             orgs.map((o) => o.id),
             links,
           ),
-        });
+        );
+        const accounts = [...(stored.accounts ?? []), ...(stored.linked ?? [])];
         const writes = accountWrites(
           orgs,
           byField(accounts, 'Clerk_Organization_Id__c'),
           byField(accounts, 'Id'),
           counts,
         );
-        await apply(conn, session.apiVersion, { writes, accountIds: [], dryRun: input.dryRun }, result);
+        await apply(sf, { writes, accountIds: [], dryRun: input.dryRun }, result);
       }
       heartbeat({ cursor: input.cursor, result });
       return result;
@@ -606,11 +631,13 @@ export function backfillActivities(session: SalesforceSession, clerkClient: Cler
       );
       const { counts, result, records: users } = openPage('users', ClerkUser, page, input);
       if (users.length > 0) {
-        const conn = await session.connection();
-        const { contacts = [] } = await read(conn, session.apiVersion, {
-          contacts:
-            `SELECT Id, Clerk_User_Id__c, Clerk_Status__c, Clerk_Updated_At__c FROM Contact ` +
-            `WHERE Clerk_User_Id__c IN (${inList(users.map((u) => u.id))})`,
+        const sf = await engineFor(session, () => checkpoint);
+        const { contacts = [] } = await read(sf, {
+          contacts: {
+            values: users.map((u) => u.id),
+            build: (list) =>
+              `SELECT Id, Clerk_User_Id__c, Clerk_Status__c, Clerk_Updated_At__c FROM Contact WHERE Clerk_User_Id__c IN ${list}`,
+          },
         });
         const stored = byField(contacts, 'Clerk_User_Id__c');
         const writes: Write[] = [];
@@ -625,7 +652,7 @@ export function backfillActivities(session: SalesforceSession, clerkClient: Cler
           }));
           if (write) writes.push(write);
         }
-        await apply(conn, session.apiVersion, { writes, accountIds: [], dryRun: input.dryRun }, result);
+        await apply(sf, { writes, accountIds: [], dryRun: input.dryRun }, result);
       }
       heartbeat({ cursor: input.cursor, result });
       return result;
@@ -708,22 +735,15 @@ export function backfillActivities(session: SalesforceSession, clerkClient: Cler
         }
       }
       if (memberships.length > 0) {
-        const conn = await session.connection();
+        const sf = await engineFor(session, () => checkpoint);
         const lookup = async (userId: string) => {
           checkpoint.lookups ??= {};
           const orgs = (checkpoint.lookups[userId] ??= await organizationsOf(clerk, userId));
           heartbeat(checkpoint); // a retry after a timeout resumes the look-ups where this attempt was
           return orgs;
         };
-        const plan = await planMemberships(
-          conn,
-          session.apiVersion,
-          memberships,
-          lookup,
-          result,
-          input.dryRun,
-        );
-        await apply(conn, session.apiVersion, { ...plan, dryRun: input.dryRun }, result);
+        const plan = await planMemberships(sf, memberships, lookup, result, input.dryRun);
+        await apply(sf, { ...plan, dryRun: input.dryRun }, result);
       }
       heartbeat({ cursor: input.cursor, result });
       return result;

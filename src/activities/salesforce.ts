@@ -1,18 +1,22 @@
-import type { Connection } from 'jsforce';
 import type { AccountFields, ContactFields, MembershipSync } from '../shared/mapping';
 import { classified, classifySalesforce } from './errors';
 import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { CompositePlan, firstRecord, soql, type CompositeResult } from './salesforce-composite';
+import { MEMBERSHIPS_WITH_CONTACT } from '../shared/batches';
+import { addLink, bulkActivities } from './salesforce-bulk';
+import {
+  CompositePlan,
+  engineFor,
+  firstRecord,
+  soql,
+  type CompositeResult,
+  type SalesforceSession,
+} from './salesforce-engine';
 
 // SPEC.md's Salesforce outcomes. Every write is idempotent (External IDs, guarded updates), so a retry, a
 // redelivery or a replay lands on the same records; every event costs one composite call where it can.
 
-/** Gives an authenticated jsforce connection; the session is shared by all activities of a worker. */
-export interface SalesforceSession {
-  connection(): Promise<Connection>;
-  readonly apiVersion: string;
-}
+export type { SalesforceSession } from './salesforce-engine';
 
 /** How a guarded upsert ended: `unchanged` means Salesforce already held this version or a newer one. */
 export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
@@ -24,10 +28,6 @@ export interface ContactSyncResult {
   welcomeEmailClaimed: boolean;
   memberships: { membershipId: string; outcome: UpsertOutcome | 'skipped' }[];
 }
-
-/** Memberships per composite request: 25 subrequests, 5 (7 with a link) per membership beside the Contact's own. */
-const MEMBERSHIPS_FIRST_REQUEST = 2;
-const MEMBERSHIPS_NEXT_REQUESTS = 3;
 
 type Versioned = Record<string, unknown>;
 
@@ -54,21 +54,6 @@ function guardedUpsert(
   );
   const { [external.field]: _key, ...changes } = fields;
   plan.update(`${ref}Update`, type, firstRecord(`${ref}Older`), { ...changes, Clerk_Updated_At__c: version });
-}
-
-/**
- * Links an existing Account (made before its organization, `POST /api/organizations`) to the organization, unless it
- * is linked to another one: whichever of the organization's events lands first, it lands on that Account.
- */
-function addLink(plan: CompositePlan, ref: string, accountId: string, organizationId: string): void {
-  plan.query(
-    `${ref}Linkable`,
-    `SELECT Id FROM Account WHERE Id = ${soql(accountId)} AND (Clerk_Organization_Id__c = null OR Clerk_Organization_Id__c = ${soql(organizationId)})`,
-  );
-  plan.update(ref, 'Account', firstRecord(`${ref}Linkable`), {
-    Clerk_Organization_Id__c: organizationId,
-    Clerk_Status__c: 'Active',
-  });
 }
 
 function outcomeOf(result: { succeeded(ref: string): boolean }, ref: string): UpsertOutcome {
@@ -180,20 +165,16 @@ export interface PartialRemoval {
   applied: MembershipRemoval;
 }
 
-function chunk<T>(items: readonly T[], first: number, next: number): T[][] {
-  const chunks = [items.slice(0, first)];
-  for (let i = first; i < items.length; i += next) chunks.push(items.slice(i, i + next));
-  return chunks;
-}
-
 /** Salesforce activities over the worker's shared session; `welcomeEmail` is off when no email can be sent. */
 export function salesforceActivities(session: SalesforceSession, options: { welcomeEmail: boolean }) {
-  const newPlan = () => new CompositePlan(session.apiVersion);
+  const newPlan = () => new CompositePlan();
 
   return classified(classifySalesforce, {
+    ...bulkActivities(session),
     /**
-     * user.created / user.updated: the Contact (guarded by Clerk's `updated_at`), the user's memberships, and for
-     * user.created the claim of the welcome email — one API call for up to three memberships.
+     * user.created / user.updated: the Contact (guarded by Clerk's `updated_at`), the first memberships (at most
+     * `MEMBERSHIPS_WITH_CONTACT`; the rest go through `syncMemberships`), and for user.created the claim of the
+     * welcome email — one API call.
      */
     async upsertContact(input: {
       contact: ContactFields;
@@ -202,57 +183,54 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       /** The svix-id of the user.created delivery: the Contact remembers which delivery owns the welcome email. */
       welcomeEmailClaim?: string;
     }): Promise<ContactSyncResult> {
-      const conn = await session.connection();
+      const sf = await engineFor(session);
       const userId = input.contact.Clerk_User_Id__c;
-      const batches = chunk(input.memberships ?? [], MEMBERSHIPS_FIRST_REQUEST, MEMBERSHIPS_NEXT_REQUESTS);
-      const result: ContactSyncResult = { contact: 'unchanged', welcomeEmailClaimed: false, memberships: [] };
-      for (const [b, batch] of batches.entries()) {
-        const plan = newPlan();
-        if (b === 0) {
-          guardedUpsert(
-            plan,
-            'contact',
-            'Contact',
-            { field: 'Clerk_User_Id__c', value: userId },
-            { ...input.contact },
-            input.version,
-            {
-              Clerk_Status__c: 'Active',
-            },
-          );
-          const claim = options.welcomeEmail ? input.welcomeEmailClaim : undefined;
-          if (claim) {
-            // The durable "never two": set once per Contact, it outlives Resend's 24 h keys and Temporal's retention.
-            // The same delivery may claim again (a retry after a crash), any other may not.
-            plan.query(
-              'welcomeClaimable',
-              `SELECT Id FROM Contact WHERE Clerk_User_Id__c = ${soql(userId)} AND Clerk_Status__c = 'Active' ` +
-                `AND (Clerk_Welcome_Email_Claim__c = null OR Clerk_Welcome_Email_Claim__c = ${soql(claim)})`,
-            );
-            plan.update('welcomeClaim', 'Contact', firstRecord('welcomeClaimable'), {
-              Clerk_Welcome_Email_Claim__c: claim,
-            });
-          }
-        }
-        if (batch.length > 0) {
-          plan.query('contactActive', activeContactQuery(userId));
-          batch.forEach((sync, i) => addMembership(plan, i, sync));
-          addPrimaryAccount(plan, userId);
-        }
-        const res = await plan.send(conn);
-        if (b === 0) {
-          result.contact = outcomeOf(res, 'contact');
-          result.welcomeEmailClaimed = res.succeeded('welcomeClaim');
-        }
-        batch.forEach((sync, i) => {
-          const active =
-            res.records(`account${i}Active`).length > 0 && res.records('contactActive').length > 0;
-          result.memberships.push({
-            membershipId: sync.membership.Clerk_Membership_Id__c,
-            outcome: active ? outcomeOf(res, `membership${i}`) : 'skipped',
-          });
+      const memberships = input.memberships ?? [];
+      if (memberships.length > MEMBERSHIPS_WITH_CONTACT)
+        throw new Error(
+          `upsertContact takes at most ${MEMBERSHIPS_WITH_CONTACT} memberships; use syncMemberships`,
+        );
+      const plan = newPlan();
+      guardedUpsert(
+        plan,
+        'contact',
+        'Contact',
+        { field: 'Clerk_User_Id__c', value: userId },
+        { ...input.contact },
+        input.version,
+        { Clerk_Status__c: 'Active' },
+      );
+      const claim = options.welcomeEmail ? input.welcomeEmailClaim : undefined;
+      if (claim) {
+        // The durable "never two": set once per Contact, it outlives Resend's 24 h keys and Temporal's retention.
+        // The same delivery may claim again (a retry after a crash), any other may not.
+        plan.query(
+          'welcomeClaimable',
+          `SELECT Id FROM Contact WHERE Clerk_User_Id__c = ${soql(userId)} AND Clerk_Status__c = 'Active' ` +
+            `AND (Clerk_Welcome_Email_Claim__c = null OR Clerk_Welcome_Email_Claim__c = ${soql(claim)})`,
+        );
+        plan.update('welcomeClaim', 'Contact', firstRecord('welcomeClaimable'), {
+          Clerk_Welcome_Email_Claim__c: claim,
         });
       }
+      if (memberships.length > 0) {
+        plan.query('contactActive', activeContactQuery(userId));
+        memberships.forEach((sync, i) => addMembership(plan, i, sync));
+        addPrimaryAccount(plan, userId);
+      }
+      const res = await sf.send(plan);
+      const result: ContactSyncResult = {
+        contact: outcomeOf(res, 'contact'),
+        welcomeEmailClaimed: res.succeeded('welcomeClaim'),
+        memberships: [],
+      };
+      memberships.forEach((sync, i) => {
+        const active = res.records(`account${i}Active`).length > 0 && res.records('contactActive').length > 0;
+        result.memberships.push({
+          membershipId: sync.membership.Clerk_Membership_Id__c,
+          outcome: active ? outcomeOf(res, `membership${i}`) : 'skipped',
+        });
+      });
       return result;
     },
 
@@ -262,7 +240,7 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       version: number;
       linkAccountId?: string;
     }): Promise<UpsertOutcome> {
-      const conn = await session.connection();
+      const sf = await engineFor(session);
       const orgId = input.account.Clerk_Organization_Id__c;
       const plan = newPlan();
       if (input.linkAccountId) addLink(plan, 'link', input.linkAccountId, orgId);
@@ -277,7 +255,7 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
           Clerk_Status__c: 'Active',
         },
       );
-      return outcomeOf(await plan.send(conn), 'account');
+      return outcomeOf(await sf.send(plan), 'account');
     },
 
     /**
@@ -288,92 +266,27 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       contact: ContactFields;
       sync: MembershipSync;
     }): Promise<UpsertOutcome | 'skipped'> {
-      const conn = await session.connection();
+      const sf = await engineFor(session);
       const plan = newPlan();
       // Created without a version: the user's own events (which carry every field) always overwrite it.
       plan.create('contactCreate', 'Contact', { ...input.contact, Clerk_Status__c: 'Active' });
       plan.query('contactActive', activeContactQuery(input.contact.Clerk_User_Id__c));
       addMembership(plan, 0, input.sync);
       addPrimaryAccount(plan, input.contact.Clerk_User_Id__c);
-      const res = await plan.send(conn);
+      const res = await sf.send(plan);
       if (res.records('contactActive').length === 0 || res.records('account0Active').length === 0)
         return 'skipped';
       return outcomeOf(res, 'membership0');
-    },
-
-    /** user.deleted: Contact kept as Deleted with no Account, its memberships removed; a deletion is final. */
-    async markContactDeleted(input: { userId: string }): Promise<{ membershipsRemoved: number }> {
-      const conn = await session.connection();
-      const plan = newPlan();
-      // Marked first, listed after: a membership event racing this one sees the Contact deleted and stops.
-      plan.create('tombstone', 'Contact', {
-        Clerk_User_Id__c: input.userId,
-        LastName: 'Unknown',
-        Clerk_Status__c: 'Deleted',
-      });
-      plan.query('contact', `SELECT Id FROM Contact WHERE Clerk_User_Id__c = ${soql(input.userId)}`);
-      plan.update('mark', 'Contact', firstRecord('contact'), { Clerk_Status__c: 'Deleted', AccountId: null });
-      plan.query(
-        'memberships',
-        `SELECT Id FROM Clerk_Membership__c WHERE Contact__r.Clerk_User_Id__c = ${soql(input.userId)}`,
-      );
-      const res = await plan.send(conn);
-      const ids = res.records<{ Id: string }>('memberships').map((r) => r.Id);
-      await deleteRecords(conn, newPlan, ids);
-      return { membershipsRemoved: ids.length };
-    },
-
-    /** organization.deleted: Account kept as Deleted, its memberships removed, Contacts moved to another Account or none. */
-    async markAccountDeleted(input: { organizationId: string; slug?: string | null }): Promise<{
-      membershipsRemoved: number;
-      contactsMoved: number;
-    }> {
-      const conn = await session.connection();
-      const org = soql(input.organizationId);
-      const plan = newPlan()
-        .create('tombstone', 'Account', {
-          Clerk_Organization_Id__c: input.organizationId,
-          Name: input.slug || input.organizationId,
-          Clerk_Slug__c: input.slug ?? null,
-          Clerk_Status__c: 'Deleted',
-        })
-        .query('account', `SELECT Id FROM Account WHERE Clerk_Organization_Id__c = ${org}`)
-        .update('mark', 'Account', firstRecord('account'), { Clerk_Status__c: 'Deleted' })
-        .query(
-          'memberships',
-          `SELECT Id FROM Clerk_Membership__c WHERE Account__r.Clerk_Organization_Id__c = ${org}`,
-        )
-        .query('contacts', `SELECT Id FROM Contact WHERE Account.Clerk_Organization_Id__c = ${org}`);
-      const res = await plan.send(conn);
-      const contacts = res.records<{ Id: string }>('contacts').map((r) => r.Id);
-      const moves = new Map<string, string | null>(contacts.map((id) => [id, null]));
-      if (contacts.length > 0) {
-        const others = await conn.query<{ Contact__c: string; Account__c: string }>(
-          `SELECT Contact__c, Account__c FROM Clerk_Membership__c WHERE Contact__c IN (${contacts.map(soql).join(', ')}) ` +
-            `AND Account__r.Clerk_Organization_Id__c != ${org} AND Account__r.Clerk_Status__c != 'Deleted' ORDER BY CreatedDate ASC`,
-        );
-        for (const r of others.records)
-          if (moves.get(r.Contact__c) === null) moves.set(r.Contact__c, r.Account__c);
-      }
-      const ids = res.records<{ Id: string }>('memberships').map((r) => r.Id);
-      await deleteRecords(
-        conn,
-        newPlan,
-        ids,
-        [...moves].map(([Id, AccountId]) => ({ Id, AccountId })),
-      );
-      return { membershipsRemoved: ids.length, contactsMoved: moves.size };
     },
 
     /** `POST /api/organizations`: the Account to create a Clerk organization for; null when there is none. */
     async getAccount(input: {
       accountId: string;
     }): Promise<{ name: string; organizationId: string | null } | null> {
-      const conn = await session.connection();
-      const { records } = await conn.query<{ Name: string; Clerk_Organization_Id__c: string | null }>(
+      const sf = await engineFor(session);
+      const [account] = await sf.query<{ Name: string; Clerk_Organization_Id__c: string | null }>(
         `SELECT Name, Clerk_Organization_Id__c FROM Account WHERE Id = ${soql(input.accountId)}`,
       );
-      const [account] = records;
       return account
         ? { name: account.Name, organizationId: account.Clerk_Organization_Id__c ?? null }
         : null;
@@ -381,10 +294,10 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
 
     /** `POST /api/organizations`: writes the new organization's id to its Account (unless an event already did). */
     async linkAccount(input: { accountId: string; organizationId: string }): Promise<boolean> {
-      const conn = await session.connection();
+      const sf = await engineFor(session);
       const plan = newPlan();
       addLink(plan, 'link', input.accountId, input.organizationId);
-      return (await plan.send(conn)).succeeded('link');
+      return (await sf.send(plan)).succeeded('link');
     },
 
     /**
@@ -398,14 +311,14 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       organizationId: string;
       membershipId: string;
     }): Promise<MembershipRemoval> {
-      const conn = await session.connection();
+      const sf = await engineFor(session);
       const plan = newPlan();
       addAccountMove(plan, input);
       const membership = `SELECT Id FROM Clerk_Membership__c WHERE Clerk_Membership_Id__c = ${soql(input.membershipId)}`;
       plan.query('membership', membership).delete('remove', 'Clerk_Membership__c', firstRecord('membership'));
       // A retry after an attempt that deleted the membership and then failed on the move: the deletion was ours.
       if (activityInfo().attempt > 1) plan.queryAll('removedBefore', `${membership} AND IsDeleted = true`);
-      const res = await plan.send(conn, { check: false });
+      const res = await sf.send(plan, { check: false });
       const moveFailed = res.failure(MOVE_REFS);
       const removeFailed = res.failure(['membership', 'remove']);
       // Any of the three conditional writes that went through changed AccountId (the undo puts it back).
@@ -430,80 +343,23 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       });
     },
 
-    /**
-     * Step of removeMembership runs started before `removeMembership` became one call (patch
-     * `membership-removal-one-call`): removes the membership by its External ID; false when already gone.
-     */
-    async deleteMembership(input: { membershipId: string }): Promise<boolean> {
-      const conn = await session.connection();
-      try {
-        await conn.request({
-          method: 'DELETE',
-          url: `/sobjects/Clerk_Membership__c/Clerk_Membership_Id__c/${encodeURIComponent(input.membershipId)}`,
-        });
-        return true;
-      } catch (err) {
-        const code = (err as { errorCode?: unknown }).errorCode;
-        if (code === 'NOT_FOUND' || code === 'ENTITY_IS_DELETED') return false;
-        throw err;
-      }
-    },
-
     /** Saga undo of a membership removal: the membership as it was (same External ID, Contact, Account and role). */
     async restoreMembership(input: { sync: MembershipSync }): Promise<void> {
-      const conn = await session.connection();
+      const sf = await engineFor(session);
       const plan = newPlan();
       plan.query('contactActive', activeContactQuery(input.sync.membership.userId));
       addMembership(plan, 0, input.sync);
-      await plan.send(conn);
-    },
-
-    /**
-     * Step of removeMembership runs started before the one-call removal (see `deleteMembership`): the Contact's
-     * move off the organization's Account alone. Returns what it changed, for the undo.
-     */
-    async repointContactAccount(input: {
-      userId: string;
-      organizationId: string;
-      membershipId: string;
-    }): Promise<AccountMove | null> {
-      const conn = await session.connection();
-      const plan = newPlan();
-      addAccountMove(plan, input);
-      return accountMoveOf(await plan.send(conn));
+      await sf.send(plan);
     },
 
     /** Saga undo of a Contact's move off an Account: puts its AccountId back. */
     async setContactAccount(input: { contactId: string; accountId: string | null }): Promise<void> {
-      const conn = await session.connection();
-      await newPlan()
-        .update('set', 'Contact', input.contactId, { AccountId: input.accountId })
-        .send(conn, { allOrNone: true });
+      const sf = await engineFor(session);
+      await sf.send(newPlan().update('set', 'Contact', input.contactId, { AccountId: input.accountId }), {
+        allOrNone: true,
+      });
     },
   });
-}
-
-/** Deletes records and applies Contact changes in as few calls as Collections allow (200 per subrequest, 25 per call). */
-async function deleteRecords(
-  conn: Connection,
-  newPlan: () => CompositePlan,
-  ids: readonly string[],
-  contactUpdates: readonly { Id: string; AccountId: string | null }[] = [],
-): Promise<void> {
-  const steps: ((plan: CompositePlan, ref: string) => void)[] = [];
-  for (let i = 0; i < contactUpdates.length; i += 200) {
-    const slice = contactUpdates.slice(i, i + 200);
-    steps.push((plan, ref) => plan.updateMany(ref, 'Contact', slice));
-  }
-  for (let i = 0; i < ids.length; i += 200) {
-    const slice = ids.slice(i, i + 200);
-    steps.push((plan, ref) => plan.deleteMany(ref, slice));
-  }
-  for (let i = 0; i < steps.length; i += 25) {
-    const plan = newPlan();
-    steps.slice(i, i + 25).forEach((step, j) => step(plan, `step${i + j}`));
-    await plan.send(conn, { allOrNone: true });
-  }
 }
 
 /** The Salesforce activities' interface, for `proxyActivities`. */

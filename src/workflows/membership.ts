@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, log, patched } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
 import type { MembershipRemoval, PartialRemoval } from '../activities/salesforce';
 import { ClerkMembership } from '../shared/clerk';
 import type { ClerkEvent } from '../shared/events';
@@ -44,16 +44,12 @@ export async function removeMembership(
   const userId = m.public_user_data.user_id;
   const target = { userId, organizationId: m.organization.id, membershipId: m.id };
   let outcome: MembershipRemoval;
-  if (patched('membership-removal-one-call')) {
-    try {
-      outcome = await salesforce.removeMembership(target);
-    } catch (err) {
-      const partial = partialRemovalOf(err);
-      if (!partial) throw err;
-      return rollBack(m, partial.step, undoFor(m, partial.applied), err);
-    }
-  } else {
-    outcome = await removeInSteps(m, target);
+  try {
+    outcome = await salesforce.removeMembership(target);
+  } catch (err) {
+    const partial = partialRemovalOf(err);
+    if (!partial) throw err;
+    return rollBack(m, partial.step, undoFor(m, partial.applied), err);
   }
   if (outcome.removed) await notify(`${displayName(m.public_user_data, userId)} left ${m.organization.name}`);
   return {
@@ -115,26 +111,4 @@ async function rollBack(m: ClerkMembership, step: string, undo: Undo[], err: unk
     nonRetryable: true,
     cause: err instanceof Error ? err : undefined,
   });
-}
-
-/** The removal as runs started before `membership-removal-one-call` do it: two activities, two calls. */
-async function removeInSteps(
-  m: ClerkMembership,
-  target: { userId: string; organizationId: string; membershipId: string },
-): Promise<MembershipRemoval> {
-  const undo: Undo[] = [];
-  let step = 'remove membership';
-  try {
-    const removed = await salesforce.deleteMembership({ membershipId: m.id });
-    if (removed)
-      undo.unshift({
-        step: 'restore membership',
-        run: () => salesforce.restoreMembership({ sync: membershipSyncFrom(m) }),
-      });
-    step = 'move the Contact to another Account';
-    const moved = await salesforce.repointContactAccount(target);
-    return { removed, moved };
-  } catch (err) {
-    return rollBack(m, step, undo, err);
-  }
 }

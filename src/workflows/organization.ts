@@ -2,7 +2,7 @@ import { ClerkDeleted, ClerkOrganization } from '../shared/clerk';
 import type { ClerkEvent } from '../shared/events';
 import { accountFromOrganization, linkedAccountId } from '../shared/mapping';
 import { parseData } from './input';
-import { salesforce } from './proxies';
+import { salesforce, salesforceBulk } from './proxies';
 
 /** organization.created / .updated: the Account upserted on its Clerk id, unless Salesforce holds a newer version. */
 export async function syncOrganization(
@@ -22,5 +22,5 @@ export async function markOrganizationDeleted(
   event: ClerkEvent,
 ): Promise<{ membershipsRemoved: number; contactsMoved: number }> {
   const { id, slug } = parseData(ClerkDeleted, event);
-  return salesforce.markAccountDeleted({ organizationId: id, slug });
+  return salesforceBulk.markAccountDeleted({ organizationId: id, slug });
 }

@@ -11,6 +11,17 @@ const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '
 /** Salesforce writes: one composite call each, so a minute covers a slow org. */
 export const salesforce = proxyActivities<SalesforceActivities>({ startToCloseTimeout: '1m', retry });
 
+/**
+ * Salesforce work of any size (an organization's members, a user's organizations): rounds of calls that heartbeat
+ * after each call, so a worker that dies mid-way is noticed within the heartbeat timeout and the next attempt
+ * resumes where it was. The start-to-close timeout only bounds one attempt of a very large organization.
+ */
+export const salesforceBulk = proxyActivities<SalesforceActivities>({
+  startToCloseTimeout: '30m',
+  heartbeatTimeout: '1m',
+  retry,
+});
+
 /** Clerk Backend API look-ups; the SDK has no timeout of its own. */
 export const clerk = proxyActivities<ClerkActivities>({ startToCloseTimeout: '30s', retry });
 

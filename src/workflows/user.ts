@@ -1,8 +1,9 @@
+import { MEMBERSHIP_BATCH, MEMBERSHIPS_WITH_CONTACT } from '../shared/batches';
 import { ClerkDeleted, ClerkUser } from '../shared/clerk';
 import type { ClerkEvent } from '../shared/events';
 import { contactFromUser } from '../shared/mapping';
 import { displayName, notify, parseData } from './input';
-import { clerk, email, salesforce } from './proxies';
+import { clerk, email, salesforce, salesforceBulk } from './proxies';
 
 /** What `onboardUser` did, as the Temporal UI shows it. */
 export interface OnboardResult {
@@ -13,7 +14,8 @@ export interface OnboardResult {
 
 /**
  * user.created: the Contact; the memberships Clerk already has for the user (an invitation can be accepted
- * before this webhook lands), each with its Account; the welcome email, once ever; a Slack notice.
+ * before this webhook lands), each with its Account — the first ones in the Contact's own call, the rest (a user in
+ * hundreds of organizations) in batches; then the welcome email, once ever; a Slack notice.
  */
 export async function onboardUser(event: ClerkEvent): Promise<OnboardResult> {
   const user = parseData(ClerkUser, event);
@@ -23,16 +25,22 @@ export async function onboardUser(event: ClerkEvent): Promise<OnboardResult> {
   const synced = await salesforce.upsertContact({
     contact,
     version: user.updated_at,
-    memberships,
+    memberships: memberships.slice(0, MEMBERSHIPS_WITH_CONTACT),
     welcomeEmailClaim: contact.Email ? event.svixId : undefined,
   });
+  for (let i = MEMBERSHIPS_WITH_CONTACT; i < memberships.length; i += MEMBERSHIP_BATCH) {
+    await salesforceBulk.syncMemberships({
+      userId: user.id,
+      memberships: memberships.slice(i, i + MEMBERSHIP_BATCH),
+    });
+  }
   let welcomeEmail: OnboardResult['welcomeEmail'] = contact.Email ? 'not this run' : 'no address';
   if (synced.welcomeEmailClaimed && contact.Email) {
     await email().sendWelcomeEmail({ userId: user.id, to: contact.Email, firstName: contact.FirstName });
     welcomeEmail = 'sent';
   }
   await notify(`New sign-up: ${displayName(user, user.id)} (${user.id})`);
-  return { contact: synced.contact, memberships: synced.memberships.length, welcomeEmail };
+  return { contact: synced.contact, memberships: memberships.length, welcomeEmail };
 }
 
 /** user.updated: the Contact's fields, unless Salesforce already holds a newer version of the user. */
@@ -45,5 +53,5 @@ export async function syncUser(event: ClerkEvent): Promise<{ contact: 'created' 
 /** user.deleted: the Contact kept as Deleted, without Account; its memberships removed. Final for the user. */
 export async function markUserDeleted(event: ClerkEvent): Promise<{ membershipsRemoved: number }> {
   const { id } = parseData(ClerkDeleted, event);
-  return salesforce.markContactDeleted({ userId: id });
+  return salesforceBulk.markContactDeleted({ userId: id });
 }

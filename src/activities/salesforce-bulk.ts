@@ -1,0 +1,449 @@
+import { activityInfo } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { MEMBERSHIP_BATCH } from '../shared/batches';
+import type { MembershipSync } from '../shared/mapping';
+import { classifySalesforce, SalesforceError } from './errors';
+import {
+  CompositePlan,
+  engineFor,
+  type SalesforceEngine,
+  type SalesforceSession,
+  firstRecord,
+  SALESFORCE_LIMITS,
+  saveCode,
+  soql,
+  type CompositeResult,
+  type SaveResult,
+} from './salesforce-engine';
+
+// The Salesforce work whose size has no bound: an organization's members, a user's organizations. Each activity
+// works in rounds that fit one or two Composite calls of sObject Collections (up to 5,000 records a call) and
+// heartbeats after every call. A round's writes are idempotent and remove what they did from the next round's
+// query (a deleted membership, a Contact moved off the Account), so an attempt after a crash resumes where the
+// last one was, without redoing finished rounds. Records Salesforce rejects for good are collected; the activity
+// then fails, non-retryable, naming them: a workflow never ends COMPLETED with records left behind.
+
+/** Records one round reads and writes: Contacts to move and memberships to delete share one Composite call. */
+const ROUND = { contacts: 2000, memberships: 3000 } as const;
+
+/** A record left unwritten, by Salesforce Id or Clerk id and code (never field values: they land in history). */
+interface Rejected {
+  id: string;
+  code: string;
+}
+
+/** The counts an attempt carries over from the one before it (heartbeat details). */
+function carriedOver<T extends object>(initial: T): T {
+  const details = activityInfo().heartbeatDetails as T | undefined;
+  return details && typeof details === 'object' ? { ...initial, ...details } : initial;
+}
+
+/** A per-record failure: transient ones fail the attempt (the retry resumes); others are collected. */
+function recordFailure(rejected: Rejected[], id: string, r: SaveResult | undefined): void {
+  const code = saveCode(r);
+  const failure = classifySalesforce(new SalesforceError(code, r?.errors?.[0]?.message ?? 'failed'));
+  if (!failure.nonRetryable) throw failure;
+  rejected.push({ id, code });
+}
+
+/** Fails the activity for good, saying what was not written and why. */
+function incomplete(what: string, rejected: Rejected[]): ApplicationFailure {
+  const byCode = new Map<string, string[]>();
+  for (const r of rejected) byCode.set(r.code, [...(byCode.get(r.code) ?? []), r.id]);
+  const reasons = [...byCode]
+    .map(
+      ([code, ids]) =>
+        `${code} on ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ` and ${ids.length - 5} more` : ''}`,
+    )
+    .join('; ');
+  return ApplicationFailure.create({
+    type: 'SalesforceIncomplete',
+    message: `${what}: ${rejected.length} record(s) not written: ${reasons}`,
+    nonRetryable: true,
+  });
+}
+
+/** Adds `updateMany` / `deleteMany` subrequests for any number of records, 200 a subrequest. */
+function inCollections<T>(items: readonly T[], add: (slice: T[], n: number) => void): void {
+  for (let i = 0, n = 0; i < items.length; i += SALESFORCE_LIMITS.collection, n += 1)
+    add(items.slice(i, i + SALESFORCE_LIMITS.collection), n);
+}
+
+/** The per-record results of the collections `inCollections` added under `prefix`, in the order of `items`. */
+function savesOf(res: CompositeResult, prefix: string, count: number): (SaveResult | undefined)[] {
+  const out: (SaveResult | undefined)[] = [];
+  for (let i = 0, n = 0; i < count; i += SALESFORCE_LIMITS.collection, n += 1) {
+    const saves = res.saves(`${prefix}${n}`);
+    const size = Math.min(SALESFORCE_LIMITS.collection, count - i);
+    const whole = res.codeOf(`${prefix}${n}`);
+    for (let k = 0; k < size; k += 1)
+      out.push(saves[k] ?? (whole ? { success: false, errors: [{ statusCode: whole }] } : undefined));
+  }
+  return out;
+}
+
+const GONE = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 'NOT_FOUND']);
+
+/** A membership to remove, with the rest of its round: Contacts to move off the Account. */
+interface Round {
+  contacts: { Id: string }[];
+  memberships: { Id: string }[];
+}
+
+/**
+ * Deletes memberships and moves Contacts (any number), in as few calls as Collections allow. Returns how many of
+ * each were applied; rejected records are collected, transient failures thrown (the retry resumes).
+ */
+async function applyRound(
+  sf: SalesforceEngine,
+  moves: { Id: string; AccountId: string | null }[],
+  deletes: string[],
+  rejected: Rejected[],
+): Promise<{ moved: number; removed: number }> {
+  const plan = new CompositePlan();
+  inCollections(moves, (slice, n) => plan.updateMany(`move${n}`, 'Contact', slice));
+  inCollections(deletes, (slice, n) => plan.deleteMany(`delete${n}`, slice));
+  if (plan.subrequests.length === 0) return { moved: 0, removed: 0 };
+  const res = await sf.send(plan, { check: false });
+  let moved = 0;
+  let removed = 0;
+  savesOf(res, 'move', moves.length).forEach((r, i) => {
+    if (r?.success) moved += 1;
+    else recordFailure(rejected, moves[i]!.Id, r);
+  });
+  savesOf(res, 'delete', deletes.length).forEach((r, i) => {
+    if (r?.success || GONE.has(saveCode(r))) removed += 1;
+    else recordFailure(rejected, deletes[i]!, r);
+  });
+  return { moved, removed };
+}
+
+/** Keyset paging by Id: the next `limit` records of `select … where` after `after` (none: from the first). */
+const nextById = (select: string, where: string, after: string, limit: number) =>
+  `${select} WHERE ${where}${after ? ` AND Id > ${soql(after)}` : ''} ORDER BY Id LIMIT ${limit}`;
+
+/** The activities for work of any size, over the worker's Salesforce session. */
+export function bulkActivities(session: SalesforceSession) {
+  return {
+    /**
+     * user.deleted: the Contact kept as Deleted with no Account, then every one of its memberships removed (a user
+     * in hundreds of organizations included), 3,000 a round. A deletion is final.
+     */
+    async markContactDeleted(input: { userId: string }): Promise<{ membershipsRemoved: number }> {
+      const done = carriedOver({ membershipsRemoved: 0 });
+      const sf = await engineFor(session, () => done);
+      const user = soql(input.userId);
+      // Marked first, listed after: a membership event racing this one sees the Contact deleted and stops.
+      let plan = new CompositePlan()
+        .create('tombstone', 'Contact', {
+          Clerk_User_Id__c: input.userId,
+          LastName: 'Unknown',
+          Clerk_Status__c: 'Deleted',
+        })
+        .query('contact', `SELECT Id FROM Contact WHERE Clerk_User_Id__c = ${user}`)
+        .update('mark', 'Contact', firstRecord('contact'), { Clerk_Status__c: 'Deleted', AccountId: null });
+      const rejected: Rejected[] = [];
+      for (let after = ''; ;) {
+        plan.query(
+          'memberships',
+          nextById(
+            'SELECT Id FROM Clerk_Membership__c',
+            `Contact__r.Clerk_User_Id__c = ${user}`,
+            after,
+            ROUND.memberships,
+          ),
+        );
+        const memberships = (await sf.send(plan)).records<{ Id: string }>('memberships');
+        const applied = await applyRound(
+          sf,
+          [],
+          memberships.map((m) => m.Id),
+          rejected,
+        );
+        done.membershipsRemoved += applied.removed;
+        if (memberships.length < ROUND.memberships) break;
+        after = memberships.at(-1)!.Id;
+        plan = new CompositePlan();
+      }
+      if (rejected.length > 0) throw incomplete(`user ${input.userId} deleted`, rejected);
+      return done;
+    },
+
+    /**
+     * organization.deleted: the Account kept as Deleted, then, 2,000 Contacts and 3,000 memberships a round (an
+     * organization of any size): each Contact pointing at it moved to its oldest other live membership's Account (or
+     * none), and every membership removed.
+     */
+    async markAccountDeleted(input: { organizationId: string; slug?: string | null }): Promise<{
+      membershipsRemoved: number;
+      contactsMoved: number;
+    }> {
+      const done = carriedOver({ membershipsRemoved: 0, contactsMoved: 0 });
+      const sf = await engineFor(session, () => done);
+      const org = soql(input.organizationId);
+      let plan = new CompositePlan()
+        .create('tombstone', 'Account', {
+          Clerk_Organization_Id__c: input.organizationId,
+          Name: input.slug || input.organizationId,
+          Clerk_Slug__c: input.slug ?? null,
+          Clerk_Status__c: 'Deleted',
+        })
+        .query('account', `SELECT Id FROM Account WHERE Clerk_Organization_Id__c = ${org}`)
+        .update('mark', 'Account', firstRecord('account'), { Clerk_Status__c: 'Deleted' });
+      const rejected: Rejected[] = [];
+      let contactsAfter: string | null = '';
+      let membershipsAfter: string | null = '';
+      while (contactsAfter !== null || membershipsAfter !== null) {
+        if (contactsAfter !== null)
+          plan.query(
+            'contacts',
+            nextById(
+              'SELECT Id FROM Contact',
+              `Account.Clerk_Organization_Id__c = ${org}`,
+              contactsAfter,
+              ROUND.contacts,
+            ),
+          );
+        if (membershipsAfter !== null)
+          plan.query(
+            'memberships',
+            nextById(
+              'SELECT Id FROM Clerk_Membership__c',
+              `Account__r.Clerk_Organization_Id__c = ${org}`,
+              membershipsAfter,
+              ROUND.memberships,
+            ),
+          );
+        const res = await sf.send(plan);
+        const round: Round = {
+          contacts: res.records<{ Id: string }>('contacts'),
+          memberships: res.records<{ Id: string }>('memberships'),
+        };
+        const moves = await movesOffAccount(sf, round.contacts, org);
+        const applied = await applyRound(
+          sf,
+          moves,
+          round.memberships.map((m) => m.Id),
+          rejected,
+        );
+        done.contactsMoved += applied.moved;
+        done.membershipsRemoved += applied.removed;
+        if (contactsAfter !== null)
+          contactsAfter = round.contacts.length < ROUND.contacts ? null : round.contacts.at(-1)!.Id;
+        if (membershipsAfter !== null)
+          membershipsAfter =
+            round.memberships.length < ROUND.memberships ? null : round.memberships.at(-1)!.Id;
+        plan = new CompositePlan();
+      }
+      if (rejected.length > 0) throw incomplete(`organization ${input.organizationId} deleted`, rejected);
+      return done;
+    },
+
+    /**
+     * user.created with more memberships than the Contact's own call takes: up to `MEMBERSHIP_BATCH` memberships of
+     * one user in two calls whatever their number — one read (the Contact, the Accounts, the memberships Salesforce
+     * already has), one write (missing Accounts and memberships as sObject Collections; a stored membership older
+     * than Clerk's updated under the same guard as a single event: only if what is stored is older).
+     */
+    async syncMemberships(input: {
+      userId: string;
+      memberships: MembershipSync[];
+    }): Promise<MembershipBatchResult> {
+      const sf = await engineFor(session);
+      const syncs = input.memberships;
+      if (syncs.length > MEMBERSHIP_BATCH)
+        throw new Error(`syncMemberships takes at most ${MEMBERSHIP_BATCH} memberships, not ${syncs.length}`);
+      const result: MembershipBatchResult = { created: 0, updated: 0, unchanged: 0, skipped: 0 };
+      const read = new CompositePlan()
+        .query(
+          'contact',
+          `SELECT Id, AccountId, Clerk_Status__c FROM Contact WHERE Clerk_User_Id__c = ${soql(input.userId)}`,
+        )
+        .queryIn(
+          'accounts',
+          syncs.map((s) => s.membership.organizationId),
+          (list) =>
+            `SELECT Id, Clerk_Organization_Id__c, Clerk_Status__c FROM Account WHERE Clerk_Organization_Id__c IN ${list}`,
+        )
+        .queryIn(
+          'memberships',
+          syncs.map((s) => s.membership.Clerk_Membership_Id__c),
+          (list) =>
+            `SELECT Id, Clerk_Membership_Id__c, Clerk_Updated_At__c FROM Clerk_Membership__c WHERE Clerk_Membership_Id__c IN ${list}`,
+        );
+      const stored = await sf.send(read);
+      const [contact] = stored.records<{
+        Id: string;
+        AccountId: string | null;
+        Clerk_Status__c: string | null;
+      }>('contact');
+      if (!contact || contact.Clerk_Status__c === 'Deleted') return { ...result, skipped: syncs.length };
+      const accounts = new Map(
+        stored
+          .records<{ Clerk_Organization_Id__c: string; Clerk_Status__c: string | null }>('accounts')
+          .map((a) => [a.Clerk_Organization_Id__c, a]),
+      );
+      const existing = new Map(
+        stored
+          .records<{ Id: string; Clerk_Membership_Id__c: string; Clerk_Updated_At__c: number | null }>(
+            'memberships',
+          )
+          .map((m) => [m.Clerk_Membership_Id__c, m]),
+      );
+
+      const write = new CompositePlan();
+      // Accounts: organizations created for an existing Account are linked to it; the others created if absent.
+      const missing = syncs.filter((s) => !accounts.has(s.membership.organizationId));
+      const newAccounts = [...new Map(missing.map((s) => [s.membership.organizationId, s])).values()];
+      newAccounts.forEach((s, i) => {
+        if (s.linkAccountId) addLink(write, `link${i}`, s.linkAccountId, s.membership.organizationId);
+      });
+      inCollections(newAccounts, (slice, n) =>
+        write.createMany(
+          `accounts${n}`,
+          'Account',
+          slice.map((s) => ({
+            ...s.account,
+            Clerk_Status__c: 'Active',
+            Clerk_Updated_At__c: s.accountVersion,
+          })),
+        ),
+      );
+      const live = syncs.filter(
+        (s) => accounts.get(s.membership.organizationId)?.Clerk_Status__c !== 'Deleted',
+      );
+      result.skipped += syncs.length - live.length;
+      const creates = live.filter((s) => !existing.has(s.membership.Clerk_Membership_Id__c));
+      inCollections(creates, (slice, n) =>
+        write.createMany(
+          `memberships${n}`,
+          'Clerk_Membership__c',
+          slice.map((s) => ({
+            Clerk_Membership_Id__c: s.membership.Clerk_Membership_Id__c,
+            Role__c: s.membership.Role__c,
+            Clerk_Updated_At__c: s.version,
+            Contact__c: contact.Id,
+            Account__r: { Clerk_Organization_Id__c: s.membership.organizationId },
+          })),
+        ),
+      );
+      const updates = live.filter((s) => {
+        const current = existing.get(s.membership.Clerk_Membership_Id__c);
+        if (!current) return false;
+        if (current.Clerk_Updated_At__c !== null && Number(current.Clerk_Updated_At__c) >= s.version) {
+          result.unchanged += 1;
+          return false;
+        }
+        return true;
+      });
+      // The Contact's AccountId, when it has none: the oldest membership's live Account (this batch is oldest first).
+      const primary = contact.AccountId ? undefined : live[0];
+      if (primary) {
+        write
+          .query(
+            'primaryAccount',
+            `SELECT Id FROM Account WHERE Clerk_Organization_Id__c = ${soql(primary.membership.organizationId)} AND Clerk_Status__c != 'Deleted'`,
+          )
+          .query(
+            'contactWithoutAccount',
+            `SELECT Id FROM Contact WHERE Id = ${soql(contact.Id)} AND AccountId = null`,
+          )
+          .update('contactAccount', 'Contact', firstRecord('contactWithoutAccount'), {
+            AccountId: firstRecord('primaryAccount'),
+          });
+      }
+      const res = await sf.send(write, { check: false });
+      const rejected: Rejected[] = [];
+      savesOf(res, 'accounts', newAccounts.length).forEach((r, i) => {
+        // Created in between by another event: it is there, which is what the memberships need.
+        if (!r?.success && saveCode(r) !== 'DUPLICATE_VALUE')
+          recordFailure(rejected, newAccounts[i]!.membership.organizationId, r);
+      });
+      const raced: MembershipSync[] = [];
+      savesOf(res, 'memberships', creates.length).forEach((r, i) => {
+        if (r?.success) result.created += 1;
+        else if (saveCode(r) === 'DUPLICATE_VALUE') raced.push(creates[i]!);
+        else recordFailure(rejected, creates[i]!.membership.Clerk_Membership_Id__c, r);
+      });
+      const primaryFailure = res.failure(['primaryAccount', 'contactWithoutAccount', 'contactAccount']);
+      if (primaryFailure) throw primaryFailure;
+      // Stored already (or created by a concurrent event since the read): updated only where what is stored is older.
+      const guarded = [...updates, ...raced];
+      if (guarded.length > 0) {
+        const plan = new CompositePlan();
+        guarded.forEach((s, i) => guardedMembershipUpdate(plan, `m${i}`, s));
+        const answer = await sf.send(plan, { check: false });
+        guarded.forEach((s, i) => {
+          const failure = answer.failure([`m${i}Older`, `m${i}Update`]);
+          if (failure) {
+            const classifiedFailure = classifySalesforce(failure);
+            if (!classifiedFailure.nonRetryable) throw classifiedFailure;
+            rejected.push({ id: s.membership.Clerk_Membership_Id__c, code: failure.errorCode });
+          } else if (answer.succeeded(`m${i}Update`)) result.updated += 1;
+          else result.unchanged += 1;
+        });
+      }
+      if (rejected.length > 0) throw incomplete(`memberships of user ${input.userId}`, rejected);
+      return result;
+    },
+  };
+}
+
+/** What one `syncMemberships` batch did. */
+export interface MembershipBatchResult {
+  created: number;
+  updated: number;
+  unchanged: number;
+  /** The Contact or the Account is deleted (a deletion is final). */
+  skipped: number;
+}
+
+/** The membership's role and version, only where what Salesforce holds is older (two subrequests). */
+function guardedMembershipUpdate(plan: CompositePlan, ref: string, s: MembershipSync): void {
+  plan
+    .query(
+      `${ref}Older`,
+      `SELECT Id FROM Clerk_Membership__c WHERE Clerk_Membership_Id__c = ${soql(s.membership.Clerk_Membership_Id__c)} ` +
+        `AND (Clerk_Updated_At__c = null OR Clerk_Updated_At__c < ${s.version})`,
+    )
+    .update(`${ref}Update`, 'Clerk_Membership__c', firstRecord(`${ref}Older`), {
+      Role__c: s.membership.Role__c,
+      Clerk_Updated_At__c: s.version,
+    });
+}
+
+/**
+ * Links an existing Account (made before its organization, `POST /api/organizations`) to the organization, unless it
+ * is linked to another one.
+ */
+export function addLink(plan: CompositePlan, ref: string, accountId: string, organizationId: string): void {
+  plan.query(
+    `${ref}Linkable`,
+    `SELECT Id FROM Account WHERE Id = ${soql(accountId)} AND (Clerk_Organization_Id__c = null OR Clerk_Organization_Id__c = ${soql(organizationId)})`,
+  );
+  plan.update(ref, 'Account', firstRecord(`${ref}Linkable`), {
+    Clerk_Organization_Id__c: organizationId,
+    Clerk_Status__c: 'Active',
+  });
+}
+
+/**
+ * Where each Contact goes when it leaves the organization's Account: its oldest other live membership's Account, or
+ * none. One read for any number of Contacts (their ids in as many `IN` lists as the URL limit needs).
+ */
+async function movesOffAccount(
+  sf: SalesforceEngine,
+  contacts: { Id: string }[],
+  org: string,
+): Promise<{ Id: string; AccountId: string | null }[]> {
+  if (contacts.length === 0) return [];
+  const others = await sf.queryIn<{ Contact__c: string; Account__c: string }>(
+    contacts.map((c) => c.Id),
+    (list) =>
+      `SELECT Contact__c, Account__c FROM Clerk_Membership__c WHERE Contact__c IN ${list} ` +
+      `AND Account__r.Clerk_Organization_Id__c != ${org} AND Account__r.Clerk_Status__c != 'Deleted' ORDER BY CreatedDate ASC`,
+  );
+  const target = new Map<string, string | null>(contacts.map((c) => [c.Id, null]));
+  for (const r of others) if (target.get(r.Contact__c) === null) target.set(r.Contact__c, r.Account__c);
+  return [...target].map(([Id, AccountId]) => ({ Id, AccountId }));
+}
