@@ -37,11 +37,13 @@ const text = (label: string, length: number, description: string): MetadataObjec
 });
 
 /**
- * Clerk ids are matched case-insensitively (caseSensitive=false): upserts then match exactly as the sync's own
- * SOQL guards (`WHERE Clerk_User_Id__c = '…'`, case-insensitive) read, so one value can never name two records.
+ * Clerk ids are case-sensitive, so the External IDs are too (caseSensitive=true): `user_Abc` and `user_abc` are two
+ * users and must be two Contacts. A case-insensitive unique field would treat them as duplicates (DUPLICATE_VALUE
+ * on create, the other's record on upsert). SOQL `=` still compares text case-insensitively, whatever the field:
+ * a query on one of these ids may return a record whose id differs in case only.
  */
 const externalId = (label: string, description: string): MetadataObject => ({
-  caseSensitive: false,
+  caseSensitive: true,
   description,
   externalId: true,
   label,

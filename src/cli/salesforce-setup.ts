@@ -97,6 +97,10 @@ export async function setupSalesforce(
       const label = cmp.kind === 'same' ? 'ok' : cmp.kind;
       out(line(label, c.type, c.fullName, cmp.kind === 'different' ? cmp.details.join('; ') : undefined));
     });
+    for (const fullName of EXTERNAL_ID_FIELDS) {
+      const field = before.get(keyOf('CustomField', fullName));
+      if (field && !truthy(field.caseSensitive)) out(caseInsensitiveNote(fullName));
+    }
     result.assignment = await permissionSetAssignment(conn, { check, out });
     result.ok = result.missing === 0 && result.different === 0 && result.assignment !== 'missing';
     const problems = [
@@ -154,13 +158,17 @@ export async function setupSalesforce(
   // The sync upserts on these: check them once more, in the org's own words.
   for (const fullName of EXTERNAL_ID_FIELDS) {
     const field = after.get(keyOf('CustomField', fullName));
-    if (field && truthy(field.externalId) && truthy(field.unique)) {
-      out(line('verified', 'External ID', fullName, 'External ID, unique'));
+    const indexed = field !== undefined && truthy(field.externalId) && truthy(field.unique);
+    if (indexed && truthy(field.caseSensitive)) {
+      out(line('verified', 'External ID', fullName, 'External ID, unique, case-sensitive'));
     } else {
       // Counted once: a field whose own update failed is already among the failures.
       const own = components.find((c) => c.type === 'CustomField' && c.fullName === fullName);
       if (!own || outcomes.get(own)?.status !== 'failed') result.failed++;
-      out(line('failed', 'External ID', fullName, 'not an External ID with a unique index in the org'));
+      const why = indexed
+        ? 'case-insensitive in the org: Clerk ids that differ only in case would be one record'
+        : 'not an External ID with a unique index in the org';
+      out(line('failed', 'External ID', fullName, why));
     }
   }
 
@@ -181,6 +189,15 @@ export async function setupSalesforce(
     );
   }
   return result;
+}
+
+/** Why a case-insensitive External ID is a problem, in one line under --check. */
+function caseInsensitiveNote(fullName: string): string {
+  return (
+    `note: ${fullName} is case-insensitive in the org ("Treat ABC and abc as duplicate values"): Clerk ids are ` +
+    'case-sensitive, and two that differ only in case would collide (DUPLICATE_VALUE, or an upsert onto the ' +
+    "other's record); `clerk-sync salesforce setup` makes it case-sensitive."
+  );
 }
 
 /** One output line: status, what, which, and why. */

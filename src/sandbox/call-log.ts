@@ -15,6 +15,8 @@ export interface CallRecord {
   faultId?: string;
   /** True when the client went away before an answer (a hang, or a client timeout). */
   aborted?: boolean;
+  /** The status the service answered when a `dropResponse` fault then dropped that answer (`status` is then 0). */
+  droppedStatus?: number;
 }
 
 /** Per-service call log; each service keeps its newest `limit` calls so benchmark runs stay bounded. */

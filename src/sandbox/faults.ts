@@ -19,6 +19,13 @@ export interface FaultRule {
   latencyMs?: number;
   /** Never answer: the client must time out or give up. */
   hang?: boolean;
+  /**
+   * Let the service process the call (everything it does applies: an email is recorded as sent, a record is
+   * written), then drop its answer: `reset` resets the connection (the client sees ECONNRESET, "socket hang up"
+   * or "fetch failed"), `hang` never sends it (the client times out). The call log keeps the service's status
+   * as `droppedStatus`. Not with `status` or `hang`.
+   */
+  dropResponse?: 'reset' | 'hang';
   status?: number;
   /** Answer body: a string goes out as text, anything else as JSON. */
   body?: unknown;
@@ -52,6 +59,7 @@ const ruleSchema = z
     times: z.number().int().positive().optional(),
     latencyMs: z.number().nonnegative().optional(),
     hang: z.boolean().optional(),
+    dropResponse: z.enum(['reset', 'hang']).optional(),
     status: z.number().int().min(100).max(599).optional(),
     body: z.unknown().optional(),
     headers: z.record(z.string(), z.string()).optional(),
@@ -59,8 +67,13 @@ const ruleSchema = z
     until: z.union([z.number(), z.iso.datetime({ offset: true })]).optional(),
   })
   .strict()
-  .refine((r) => r.status !== undefined || r.hang === true || r.latencyMs !== undefined, {
-    message: 'a fault needs status, hang or latencyMs',
+  .refine(
+    (r) =>
+      r.status !== undefined || r.hang === true || r.latencyMs !== undefined || r.dropResponse !== undefined,
+    { message: 'a fault needs status, hang, latencyMs or dropResponse' },
+  )
+  .refine((r) => r.dropResponse === undefined || (r.status === undefined && r.hang !== true), {
+    message: 'dropResponse drops the service’s own answer: it cannot come with status or hang',
   });
 
 /** A rule that does not parse; the control API answers it with 400. */
@@ -164,6 +177,19 @@ function toPattern(path: string): RegExp | undefined {
   } catch {
     return undefined; // not a valid expression: the rule matches the exact path only
   }
+}
+
+/**
+ * The service processes the call, then its answer is lost (`reset`: the connection is reset; `hang`: never sent):
+ * the client cannot tell whether the call applied. Works for any service and route, e.g.
+ * `droppedResponse('resend', { method: 'POST', path: '/emails', times: 1 })`.
+ */
+export function droppedResponse(
+  service: ServiceName,
+  match: FaultMatch & { mode?: 'reset' | 'hang' } = {},
+): FaultRule {
+  const { mode, ...rest } = match;
+  return { ...rest, service, dropResponse: mode ?? 'reset' };
 }
 
 const SALESFORCE_ERRORS: Record<string, { status: number; message: string }> = {

@@ -100,7 +100,11 @@ export function renderPage(state: Record<string, unknown>, { url }: { url: strin
       f.service,
       f.method ?? 'any',
       f.path ?? 'any',
-      f.hang ? 'hang' : (f.status ?? `+${String(f.latencyMs)} ms`),
+      f.hang
+        ? 'hang'
+        : f.dropResponse !== undefined
+          ? `processed, answer dropped (${f.dropResponse === 'hang' ? 'hang' : 'reset'})`
+          : (f.status ?? `+${String(f.latencyMs)} ms`),
       f.hits,
       f.id,
     ]),

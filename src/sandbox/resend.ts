@@ -21,6 +21,17 @@ export interface SentEmail {
 export interface ResendService extends SandboxService {
   readonly name: 'resend';
   emails(): SentEmail[];
+  /**
+   * Forgets every idempotency key, as if their 24 hours had passed: a retry with an old key sends again.
+   * Returns how many keys were forgotten. Also `POST /_sandbox/resend/forgetIdempotencyKeys` (`{}` →
+   * `{"forgotten": n}`).
+   */
+  forgetIdempotencyKeys(): number;
+  readonly control: {
+    [action: string]: (body: unknown) => unknown;
+    /** `{}`: see `forgetIdempotencyKeys`; answers `{"forgotten": n}`. */
+    forgetIdempotencyKeys(body?: unknown): { forgotten: number };
+  };
 }
 
 /** Resend keeps idempotency keys for 24 hours. */
@@ -77,9 +88,19 @@ export function createResendService(options: { apiKey?: string } = {}): ResendSe
     return { id: record.id };
   }
 
+  const forgetIdempotencyKeys = (): number => {
+    const forgotten = byKey.size;
+    byKey = new Map();
+    return forgotten;
+  };
+
   return {
     name: 'resend',
     emails: () => [...sent.values()].map((e) => ({ ...e, to: [...e.to] })),
+    forgetIdempotencyKeys,
+    control: {
+      forgetIdempotencyKeys: () => ({ forgotten: forgetIdempotencyKeys() }),
+    },
     reset: () => {
       sent = new Map();
       byKey = new Map();

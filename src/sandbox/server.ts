@@ -16,7 +16,7 @@ import { runScenario, SCENARIOS, type ScenarioName } from './scenarios';
 import type { ResendService } from './resend';
 import { createResendService } from './resend';
 import type { SalesforceSandboxOptions, SalesforceService } from './salesforce';
-import { createSalesforceService } from './salesforce';
+import { createSalesforceService, SERVER_MAX_HEADER_SIZE } from './salesforce';
 import type { SlackService } from './slack';
 import { createSlackService } from './slack';
 import type { ServiceName } from './types';
@@ -72,12 +72,15 @@ export interface Sandbox {
 }
 
 const SERVICE_NAMES: readonly ServiceName[] = ['salesforce', 'clerk', 'resend', 'slack'];
+/** Request line plus headers the other stand-ins accept: Node's default, which they had before the server's was raised. */
+const DEFAULT_HEADER_LIMIT = 16 * 1024;
 
 /** Starts the sandbox: every stand-in on one port under `/<name>`, behind the call log and fault injection. */
 export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   // Listen first: Salesforce's token answer must carry the sandbox's own URL as `instance_url`.
   const host = options.host ?? '127.0.0.1';
-  const server: Server = createServer();
+  // Above Node's 16 KiB default, so an over-long URL reaches Salesforce's stand-in and gets Salesforce's 414.
+  const server: Server = createServer({ maxHeaderSize: SERVER_MAX_HEADER_SIZE });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
@@ -168,6 +171,13 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       at,
     };
     try {
+      // Salesforce checks its own limits (414 / 431); the others keep Node's default answer to an oversized head.
+      if (name !== 'salesforce' && headBytes(ctx) > DEFAULT_HEADER_LIMIT) {
+        ctx.status = 431;
+        ctx.body = '';
+        ctx.set('Connection', 'close');
+        return;
+      }
       const fault = faults.take(name, ctx.method, ctx.path);
       const outcome = fault ? await applyFault(ctx, fault) : 'pass';
       if (fault) call.faultId = fault.id;
@@ -184,6 +194,14 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
           });
           return Promise.resolve();
         });
+        if (fault?.dropResponse) {
+          // The service has done its work; its answer never reaches the client.
+          call.droppedStatus = ctx.status;
+          call.aborted = true;
+          ctx.respond = false;
+          if (fault.dropResponse === 'reset') resetConnection(ctx);
+          else await wait(ctx, undefined);
+        }
       }
     } catch (err) {
       // A stand-in bug: answer 500 so the client sees a server error, and report it on stderr.
@@ -317,6 +335,22 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       await closed;
     },
   };
+}
+
+/** Resets the client's connection (TCP RST where the platform allows it), without an answer. */
+function resetConnection(ctx: Context): void {
+  const socket = ctx.req.socket;
+  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+  else socket.destroy();
+}
+
+/** Bytes of the request line and header block as received. */
+function headBytes(ctx: Context): number {
+  const { method, httpVersion, rawHeaders } = ctx.req;
+  let total = `${method} ${ctx.originalUrl} HTTP/${httpVersion}\r\n`.length;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2)
+    total += rawHeaders[i]!.length + rawHeaders[i + 1]!.length + 4;
+  return total;
 }
 
 function copyQuery(ctx: Context): Record<string, string | string[]> {

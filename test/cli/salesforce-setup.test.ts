@@ -383,7 +383,7 @@ describe('salesforce setup against a strict Salesforce sandbox', () => {
       'Clerk_Membership__c.Clerk_Membership_Id__c',
     ])
       expect(lines).toContainEqual(
-        `${'verified'.padEnd(10)} ${'External ID'.padEnd(24)} ${name} (External ID, unique)`,
+        `${'verified'.padEnd(10)} ${'External ID'.padEnd(24)} ${name} (External ID, unique, case-sensitive)`,
       );
     // The sandbox has no PermissionSetAssignment: the command says what to do instead.
     expect(lines).toContainEqual(
@@ -444,6 +444,45 @@ describe('salesforce setup against a strict Salesforce sandbox', () => {
       `Summary: 0 created, 1 updated, ${total - 1} unchanged (${total} components).`,
     );
     expect((await setup(true)).code).toBe(0);
+  });
+
+  it('a case-insensitive External ID is a problem for --check, and setup makes it case-sensitive', async () => {
+    const component = SALESFORCE_COMPONENTS.find((c) => c.fullName === 'Contact.Clerk_User_Id__c')!;
+    await stack.salesforce.metadata.upsert('CustomField', { ...toMetadata(component), caseSensitive: false });
+    const contacts = stack.salesforce.sobject('Contact');
+    const first = await contacts.create({ LastName: 'Case', Clerk_User_Id__c: 'user_CaseTest' });
+    // The org honours the flag: Clerk ids that differ only in case collide.
+    const collided = await contacts.create({ LastName: 'case', Clerk_User_Id__c: 'user_casetest' }).then(
+      () => undefined,
+      (err: { errorCode?: string }) => err.errorCode,
+    );
+    expect(collided).toBe('DUPLICATE_VALUE');
+
+    const detail = '(caseSensitive: false in the org, true in force-app)';
+    const check = await setup(true);
+    expect(check.code).toBe(1);
+    expect(check.lines).toContainEqual(
+      `${'different'.padEnd(10)} ${'CustomField'.padEnd(24)} Contact.Clerk_User_Id__c ${detail}`,
+    );
+    expect(check.lines).toContainEqual(
+      expect.stringMatching(/^note: Contact\.Clerk_User_Id__c is case-insensitive in the org /),
+    );
+    expect(check.lines.filter((l) => l.startsWith('note: ') && l.includes('case-insensitive'))).toHaveLength(
+      1,
+    );
+
+    const fixed = await setup();
+    expect(fixed.code).toBe(0);
+    expect(fixed.lines).toContainEqual(
+      `${'updated'.padEnd(10)} ${'CustomField'.padEnd(24)} Contact.Clerk_User_Id__c ${detail}`,
+    );
+    expect(fixed.lines).toContainEqual(
+      `${'verified'.padEnd(10)} ${'External ID'.padEnd(24)} Contact.Clerk_User_Id__c (External ID, unique, case-sensitive)`,
+    );
+    expect((await setup(true)).code).toBe(0);
+    const second = await contacts.create({ LastName: 'case', Clerk_User_Id__c: 'user_casetest' });
+    expect(second.success).toBe(true);
+    await contacts.destroy([first.id!, second.id!]);
   });
 
   it('after setup, redelivering the failed sync lands the Contact, the Account and the membership', async () => {

@@ -109,6 +109,24 @@ describe('control HTTP API under /_sandbox', () => {
     );
     expect((await control('POST', 'clerk/teleport', {})).status).toBe(404);
 
+    expect(await control('POST', 'resend/forgetIdempotencyKeys')).toEqual({
+      status: 200,
+      body: { forgotten: 0 },
+    });
+    const seeded = await control<{ ids: string[] }>('POST', 'salesforce/insert', {
+      type: 'Contact',
+      records: [{ LastName: 'Seeded', Clerk_User_Id__c: 'user_seeded' }],
+    });
+    expect(seeded).toEqual({ status: 200, body: { ids: [expect.stringMatching(/^003\w{15}$/)] } });
+    expect(sandbox.services.salesforce.records('Contact')).toEqual([
+      expect.objectContaining({ Id: seeded.body.ids[0], LastName: 'Seeded' }),
+    ]);
+    const refused = await control('POST', 'salesforce/insert', { type: 'Contact', records: [{}] });
+    expect(refused).toEqual({
+      status: 400,
+      body: { error: 'insert: REQUIRED_FIELD_MISSING: Required fields are missing: [LastName]' },
+    });
+
     await control('POST', 'reset');
     expect((await control<State>('GET', 'state')).body.clerk.users).toHaveLength(4);
   });

@@ -1,7 +1,13 @@
 import { createClerkClient } from '@clerk/backend';
 import { IncomingWebhook } from '@slack/webhook';
 import { Resend } from 'resend';
-import { clerkFault, resendFault, salesforceFault, slackFault } from '../../src/sandbox/faults';
+import {
+  clerkFault,
+  droppedResponse,
+  resendFault,
+  salesforceFault,
+  slackFault,
+} from '../../src/sandbox/faults';
 import type { Sandbox } from '../../src/sandbox/server';
 import { createSandbox } from '../../src/sandbox/server';
 
@@ -122,6 +128,62 @@ describe('fault injection', () => {
   it('switches a rule off at `until`, and refuses a rule without an effect', () => {
     sandbox.faults.add({ service: 'slack', status: 500, until: Date.now() - 1 });
     expect(sandbox.faults.list()).toEqual([]);
-    expect(() => sandbox.faults.add({ service: 'slack' })).toThrow(/status, hang or latencyMs/);
+    expect(() => sandbox.faults.add({ service: 'slack' })).toThrow(/status, hang, latencyMs or dropResponse/);
+    expect(() => sandbox.faults.add({ service: 'slack', status: 500, dropResponse: 'reset' })).toThrow(
+      /cannot come with status or hang/,
+    );
+  });
+
+  it('processes a call and then resets the connection: the email is sent, the client sees a failure', async () => {
+    const resend = new Resend(sandbox.env.RESEND_API_KEY, { baseUrl: sandbox.env.RESEND_BASE_URL });
+    const id = sandbox.faults.add(droppedResponse('resend', { method: 'POST', path: '/emails', times: 1 }));
+    const email = { from: 'a@example.com', to: 'b@example.com', subject: 'Hi', text: 'Hi' };
+
+    const lost = await resend.emails.send(email, { idempotencyKey: 'welcome/lost' });
+    expect(lost.data).toBeNull();
+    expect(lost.error).toMatchObject({ name: 'application_error', statusCode: null });
+    expect(sandbox.services.resend.emails()).toHaveLength(1);
+    expect(sandbox.calls('resend')).toEqual([
+      expect.objectContaining({ faultId: id, status: 0, aborted: true, droppedStatus: 200 }),
+    ]);
+
+    // The retry under the same key gets the first email's id; nothing is sent twice.
+    const retried = await resend.emails.send(email, { idempotencyKey: 'welcome/lost' });
+    expect(retried.data?.id).toBe(sandbox.services.resend.emails()[0]?.id);
+    expect(sandbox.services.resend.emails()).toHaveLength(1);
+
+    // Without the key's memory (24 hours later) the same retry sends a second email.
+    sandbox.services.resend.forgetIdempotencyKeys();
+    await resend.emails.send(email, { idempotencyKey: 'welcome/lost' });
+    expect(sandbox.services.resend.emails()).toHaveLength(2);
+  });
+
+  it('reset: a raw client sees the connection reset', async () => {
+    sandbox.faults.add({ service: 'slack', dropResponse: 'reset', times: 1 });
+    const err = await fetch(sandbox.env.SLACK_WEBHOOK_URL, { method: 'POST', body: '{"text":"lost"}' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+    expect(String((err as { cause?: { code?: string } }).cause?.code)).toMatch(/ECONNRESET|UND_ERR_SOCKET/);
+    expect(sandbox.services.slack.messages()).toHaveLength(1);
+  });
+
+  it('hang: the call applies and no answer ever comes, until the client gives up', async () => {
+    const added = await fetch(`${sandbox.url}/_sandbox/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ service: 'resend', method: 'POST', path: '/emails', dropResponse: 'hang' }),
+    });
+    expect(added.status).toBe(201);
+    const res = fetch(`${sandbox.env.RESEND_BASE_URL}/emails`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sandbox.env.RESEND_API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ from: 'a@example.com', to: 'b@example.com', subject: 'Hi', text: 'Hi' }),
+      signal: AbortSignal.timeout(300),
+    });
+    await expect(res).rejects.toThrow(expect.objectContaining({ name: 'TimeoutError' }));
+    expect(sandbox.services.resend.emails()).toHaveLength(1);
+    await waitUntil(() => sandbox.calls('resend').length === 1);
+    expect(sandbox.calls('resend')[0]).toMatchObject({ status: 0, aborted: true, droppedStatus: 200 });
   });
 });

@@ -76,4 +76,24 @@ describe('Resend stand-in, through the resend SDK', () => {
     const { error } = await wrong.emails.send(welcome);
     expect(error).toMatchObject({ statusCode: 403, name: 'invalid_api_key' });
   });
+
+  it('sends again for an old key once its 24 hours are over (forgetIdempotencyKeys)', async () => {
+    const first = await resend.emails.send(welcome, { idempotencyKey: 'welcome/user_3' });
+    expect(sandbox.services.resend.forgetIdempotencyKeys()).toBe(1);
+    const again = await resend.emails.send(welcome, { idempotencyKey: 'welcome/user_3' });
+    expect(again.error).toBeNull();
+    expect(again.data?.id).not.toBe(first.data?.id);
+    expect(sandbox.services.resend.emails().map((e) => e.id)).toEqual([first.data?.id, again.data?.id]);
+    // The key is remembered again from then on; another body under it is a conflict once more.
+    const conflict = await resend.emails.send(
+      { ...welcome, subject: 'Other' },
+      { idempotencyKey: 'welcome/user_3' },
+    );
+    expect(conflict.error).toMatchObject({ statusCode: 409 });
+
+    const res = await fetch(`${sandbox.url}/_sandbox/resend/forgetIdempotencyKeys`, { method: 'POST' });
+    expect([res.status, await res.json()]).toEqual([200, { forgotten: 1 }]);
+    await resend.emails.send(welcome, { idempotencyKey: 'welcome/user_3' });
+    expect(sandbox.services.resend.emails()).toHaveLength(3);
+  });
 });

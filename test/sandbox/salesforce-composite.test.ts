@@ -355,3 +355,126 @@ describe("Salesforce sandbox: an org's validation rules and triggers", () => {
     ).toThrow(/addValidationRule: on: /);
   });
 });
+
+describe('Salesforce sandbox: `@{…}` is a reference inside Composite only', () => {
+  const LITERALS = ['@{x}', '@{contactOlder.records[0].Id}', '{!Name}', 'a @{x} and {!Name} b'];
+  const composite = (body: object): Promise<CompositeResult> =>
+    conn.requestPost<CompositeResult>('/composite', body);
+
+  it('Composite substitutes a reference anywhere in a string of the url or the body, nested too', async () => {
+    const result = await composite({
+      compositeRequest: [
+        {
+          method: 'POST',
+          url: '/services/data/v62.0/sobjects/Account',
+          referenceId: 'account',
+          body: { Name: 'Referenced' },
+        },
+        {
+          method: 'GET',
+          url: "/services/data/v62.0/query?q=SELECT+Id,Name+FROM+Account+WHERE+Id='@{account.id}'",
+          referenceId: 'found',
+        },
+        {
+          method: 'POST',
+          url: '/services/data/v62.0/composite/sobjects',
+          referenceId: 'contacts',
+          body: {
+            records: [
+              {
+                attributes: { type: 'Contact' },
+                LastName: '@{found.records[0].Name}',
+                Description: 'account @{account.id} (@{found.totalSize} found)',
+                AccountId: '@{found.records[0].Id}',
+              },
+            ],
+          },
+        },
+      ],
+    });
+    expect(result.compositeResponse.map((r) => r.httpStatusCode)).toEqual([201, 200, 200]);
+    const [account] = sf.service.records('Account');
+    expect(sf.service.records('Contact')).toEqual([
+      expect.objectContaining({
+        LastName: 'Referenced',
+        Description: `account ${String(account!.Id)} (1 found)`,
+        AccountId: account!.Id,
+      }),
+    ]);
+  });
+
+  it('Composite halts a subrequest whose string holds an unresolvable reference, even inside text', async () => {
+    const result = await composite({
+      allOrNone: false,
+      compositeRequest: [
+        {
+          method: 'POST',
+          url: '/services/data/v62.0/sobjects/Account',
+          referenceId: 'account',
+          body: { Name: 'Kept' },
+        },
+        {
+          method: 'POST',
+          url: '/services/data/v62.0/sobjects/Contact',
+          referenceId: 'contact',
+          body: { LastName: 'Literal?', Description: 'costs @{x} today' },
+        },
+      ],
+    });
+    expect(result.compositeResponse.map((r) => r.httpStatusCode)).toEqual([201, 400]);
+    expect(result.compositeResponse[1]!.body).toEqual([
+      expect.objectContaining({
+        errorCode: 'PROCESSING_HALTED',
+        message: 'Invalid reference specified. No value for x found in x.',
+      }),
+    ]);
+    expect(sf.service.records('Contact')).toEqual([]);
+    expect(sf.service.records('Account').map((a) => a.Name)).toEqual(['Kept']);
+  });
+
+  it('sObject Collections called directly store `@{…}` and `{!…}` literally: create, update, upsert', async () => {
+    const created = await conn
+      .sobject('Contact')
+      .create(LITERALS.map((text, n) => ({ LastName: `Literal ${n}`, Description: text })));
+    expect(created.every((r) => r.success)).toBe(true);
+    const ids = created.map((r) => r.id!);
+    const read = async () =>
+      (await conn.sobject('Contact').retrieve(ids)).map((c) => (c as { Description?: unknown }).Description);
+    expect(await read()).toEqual(LITERALS);
+
+    const reversed = [...LITERALS].reverse();
+    await conn.sobject('Contact').update(ids.map((Id, n) => ({ Id, Description: reversed[n] })));
+    expect(await read()).toEqual(reversed);
+
+    const upserted = await conn.sobject('Contact').upsert(
+      LITERALS.map((text, n) => ({ Clerk_User_Id__c: `user_literal_${n}`, LastName: text, Title: text })),
+      'Clerk_User_Id__c',
+    );
+    expect(upserted.every((r) => r.success)).toBe(true);
+    const soql = await conn.query<{ LastName: string; Title: string }>(
+      "SELECT LastName, Title FROM Contact WHERE Clerk_User_Id__c LIKE 'user\\_literal\\_%' ORDER BY Clerk_User_Id__c",
+    );
+    expect(soql.records.map((r) => [r.LastName, r.Title])).toEqual(LITERALS.map((t) => [t, t]));
+  });
+
+  it('sObject Rows store them literally: POST, PATCH by id and upsert by External ID', async () => {
+    const { id } = await conn.sobject('Contact').create({ LastName: '@{x}', Description: '{!Name}' });
+    for (const text of LITERALS) {
+      await conn.sobject('Contact').update({ Id: id!, Description: text, Title: text });
+      const row = await conn.request<{ Description: string; Title: string }>(
+        `/sobjects/Contact/${id}?fields=Description,Title`,
+      );
+      expect([row.Description, row.Title]).toEqual([text, text]);
+    }
+    await conn
+      .sobject('Contact')
+      .upsert(
+        { Clerk_User_Id__c: 'user_row', LastName: '@{contactOlder.records[0].Id}' },
+        'Clerk_User_Id__c',
+      );
+    expect(sf.service.records('Contact').map((c) => c.LastName)).toEqual([
+      '@{x}',
+      '@{contactOlder.records[0].Id}',
+    ]);
+  });
+});

@@ -1,10 +1,11 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { Connection } from 'jsforce';
 import {
   createSalesforceService,
+  SERVER_MAX_HEADER_SIZE,
   type SalesforceSandboxOptions,
   type SalesforceService,
 } from '../../src/sandbox/salesforce';
@@ -36,7 +37,12 @@ export async function startSalesforce(options: SalesforceSandboxOptions = {}): P
     ctx.path = ctx.path.slice('/salesforce'.length) || '/';
     await service.middleware(ctx, next);
   });
-  const server: Server = app.listen(0, '127.0.0.1');
+  // As the sandbox's server: an over-long URL must reach the service (414), not stop at Node's 16 KiB (431).
+  const handle = app.callback();
+  const server: Server = createServer({ maxHeaderSize: SERVER_MAX_HEADER_SIZE }, (req, res) => {
+    void handle(req, res);
+  });
+  server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const loginUrl = `http://127.0.0.1:${port}/salesforce`;

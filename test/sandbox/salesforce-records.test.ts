@@ -89,7 +89,7 @@ describe('Salesforce sandbox: records, upsert and validation', () => {
   it('rejects a duplicate External ID with DUPLICATE_VALUE naming the 15-char id', async () => {
     const { id } = await conn.sobject('Contact').create({ LastName: 'One', Clerk_User_Id__c: 'user_dup' });
     const err = await rejectionOf(
-      conn.sobject('Contact').create({ LastName: 'Two', Clerk_User_Id__c: 'USER_DUP' }),
+      conn.sobject('Contact').create({ LastName: 'Two', Clerk_User_Id__c: 'user_dup' }),
     );
     expect(err.errorCode).toBe('DUPLICATE_VALUE');
     expect(err.message).toBe(
@@ -250,7 +250,13 @@ describe('Salesforce sandbox: records, upsert and validation', () => {
     const names = describe.fields.map((f) => f.name);
     expect(names).toEqual(expect.arrayContaining(['Id', 'LastName', 'AccountId', 'Clerk_User_Id__c']));
     expect(describe.fields.find((f) => f.name === 'Clerk_User_Id__c')).toEqual(
-      expect.objectContaining({ externalId: true, unique: true, custom: true, length: 255 }),
+      expect.objectContaining({
+        externalId: true,
+        unique: true,
+        caseSensitive: true,
+        custom: true,
+        length: 255,
+      }),
     );
     const accounts = await conn.sobject('Account').find({ Clerk_Slug__c: 'described' });
     expect(accounts).toEqual([expect.objectContaining({ Name: 'Described', Clerk_Status__c: null })]);
@@ -258,5 +264,101 @@ describe('Salesforce sandbox: records, upsert and validation', () => {
     expect(global.sobjects.map((s) => s.name)).toEqual(
       expect.arrayContaining(['Account', 'Contact', 'Clerk_Membership__c']),
     );
+  });
+});
+
+describe('Salesforce sandbox: External IDs honour caseSensitive', () => {
+  const contactsByUserId = () =>
+    sf.service
+      .records('Contact')
+      .map((c) => [c.Clerk_User_Id__c, c.LastName])
+      .sort();
+
+  it('case-sensitive (as setup creates them): ids differing in case are two records; upsert matches exactly', async () => {
+    const contacts = conn.sobject('Contact');
+    await contacts.create({ LastName: 'Mixed', Clerk_User_Id__c: 'user_Abc' });
+    expect((await contacts.create({ LastName: 'Lower', Clerk_User_Id__c: 'user_abc' })).success).toBe(true);
+
+    const exact = await contacts.upsert({ Clerk_User_Id__c: 'user_Abc', Title: 'Exact' }, 'Clerk_User_Id__c');
+    expect(exact.created).toBe(false);
+    const other = await contacts.upsert(
+      { Clerk_User_Id__c: 'USER_ABC', LastName: 'Upper' },
+      'Clerk_User_Id__c',
+    );
+    expect(other.created).toBe(true);
+    expect(contactsByUserId()).toEqual([
+      ['USER_ABC', 'Upper'],
+      ['user_Abc', 'Mixed'],
+      ['user_abc', 'Lower'],
+    ]);
+    expect(sf.service.records('Contact').find((c) => c.Title === 'Exact')?.Clerk_User_Id__c).toBe('user_Abc');
+
+    const byExternalId = await conn.request<{ LastName: string }>(
+      '/sobjects/Contact/Clerk_User_Id__c/user_abc',
+    );
+    expect(byExternalId.LastName).toBe('Lower');
+
+    // Relationship by External ID matches exactly too.
+    const [acme] = sf.service.insert('Account', [{ Name: 'Acme', Clerk_Organization_Id__c: 'org_Acme' }]);
+    sf.service.insert('Account', [{ Name: 'acme', Clerk_Organization_Id__c: 'org_acme' }]);
+    await contacts.update({ Id: exact.id!, Account: { Clerk_Organization_Id__c: 'org_Acme' } });
+    expect(sf.service.records('Contact').find((c) => c.Id === exact.id)?.AccountId).toBe(acme);
+
+    // SOQL `=` stays case-insensitive, as in Salesforce, whatever the field's flag.
+    const soql = await conn.query("SELECT Id FROM Contact WHERE Clerk_User_Id__c = 'user_abc'");
+    expect(soql.totalSize).toBe(3);
+  });
+
+  it('case-insensitive unique: `user_Abc` and `user_abc` are duplicates, and an upsert of one matches the other', async () => {
+    await conn.metadata.upsert('CustomField', {
+      fullName: 'Contact.Clerk_User_Id__c',
+      label: 'Clerk User Id',
+      type: 'Text',
+      length: 255,
+      externalId: true,
+      unique: true,
+      caseSensitive: false,
+    });
+    const contacts = conn.sobject('Contact');
+    const { id } = await contacts.create({ LastName: 'Mixed', Clerk_User_Id__c: 'user_Abc' });
+    const duplicate = await rejectionOf(contacts.create({ LastName: 'Lower', Clerk_User_Id__c: 'user_abc' }));
+    expect(duplicate.errorCode).toBe('DUPLICATE_VALUE');
+    expect(duplicate.message).toBe(
+      `duplicate value found: Clerk_User_Id__c duplicates value on record with id: ${id!.slice(0, 15)}`,
+    );
+
+    const upserted = await contacts.upsert(
+      { Clerk_User_Id__c: 'USER_ABC', LastName: 'Upper' },
+      'Clerk_User_Id__c',
+    );
+    expect(upserted).toEqual({ id, success: true, errors: [], created: false });
+    expect(contactsByUserId()).toEqual([['user_Abc', 'Upper']]);
+
+    const inCollection = await contacts.create([{ LastName: 'Again', Clerk_User_Id__c: 'USER_abc' }]);
+    expect(inCollection[0]!.errors[0]).toEqual(expect.objectContaining({ statusCode: 'DUPLICATE_VALUE' }));
+  });
+
+  it('a non-unique External ID matches exactly, whatever caseSensitive says', async () => {
+    await conn.metadata.create('CustomField', {
+      fullName: 'Contact.Legacy_Id__c',
+      label: 'Legacy Id',
+      type: 'Text',
+      length: 40,
+      externalId: true,
+      caseSensitive: false,
+    });
+    await conn.sobject('Contact').create({ LastName: 'Upper', Legacy_Id__c: 'L1' });
+    const lower = await conn
+      .sobject('Contact')
+      .upsert({ Legacy_Id__c: 'l1', LastName: 'Lower' }, 'Legacy_Id__c');
+    expect(lower.created).toBe(true);
+    const upper = await conn
+      .sobject('Contact')
+      .upsert({ Legacy_Id__c: 'L1', Title: 'Matched' }, 'Legacy_Id__c');
+    expect(upper.created).toBe(false);
+    expect(sf.service.records('Contact').map((c) => [c.Legacy_Id__c, c.LastName, c.Title ?? null])).toEqual([
+      ['L1', 'Upper', 'Matched'],
+      ['l1', 'Lower', null],
+    ]);
   });
 });

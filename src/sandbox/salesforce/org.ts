@@ -85,6 +85,7 @@ export class SalesforceOrg {
 
   /** Throws the first rule the write breaks, as Salesforce reports it. */
   private applyRules(obj: SObjectDef, on: ValidationRule['on'], body: RecordBody = {}): void {
+    if (this.rules.length === 0) return;
     const sets = new Set(Object.keys(body).map((k) => k.toLowerCase()));
     const rule = this.rules.find(
       (r) =>
@@ -206,10 +207,15 @@ export class SalesforceOrg {
     this.releaseChildren(record, now);
   }
 
-  /** Live records of `obj` whose External ID equals `value` (exactly, when the field is case-sensitive). */
+  /**
+   * Live records of `obj` whose `field` holds `value`, as upsert, unique checks and parent look-ups match it:
+   * case-insensitively only for a unique field with caseSensitive=false ("Treat ABC and abc as duplicate
+   * values"), exactly otherwise (reference §2). SOQL `=` is another matter: it ignores case whatever the field.
+   */
   matchExternalId(obj: SObjectDef, field: FieldDef, value: string): StoredRecord[] {
     const found = this.store.lookup(obj.name, field.name, value);
-    return field.caseSensitive ? found.filter((r) => r.values[field.name] === value) : found;
+    if (field.unique && !field.caseSensitive) return found;
+    return found.filter((r) => asText(r.values[field.name]) === value);
   }
 
   /** A monotonic clock, so every write moves SystemModstamp forward. */

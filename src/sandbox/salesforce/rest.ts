@@ -35,6 +35,8 @@ interface SaveResult {
 
 const MAX_COLLECTION = 200;
 const MAX_COMPOSITE = 25;
+/** Salesforce's limit on a request-target (see MAX_URI_LENGTH in index.ts), applied to each subrequest's `url`. */
+const MAX_SUBREQUEST_URL = 16_384;
 const ROLLED_BACK = {
   statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK',
   message: 'Record rolled back because not all records were valid and the request was using AllOrNone header',
@@ -506,6 +508,7 @@ export class RestApi {
     instanceUrl: string,
     apiVersion: number,
   ): RestResponse {
+    checkUrlLength(url);
     const parsed = new URL(url, 'http://composite.invalid');
     const prefix = '/services/data/';
     if (!parsed.pathname.startsWith(prefix)) {
@@ -546,16 +549,21 @@ export class RestApi {
         };
       }
       const url = asText(sub.url);
-      const parsed = new URL(url.startsWith('/') ? url : `/services/data/${url}`, 'http://batch.invalid');
-      const path = parsed.pathname.replace(/^\/services\/data\//, '');
-      const res = this.handle({
-        method: asText(sub.method) || 'GET',
-        path,
-        query: parsed.searchParams,
-        headers: {},
-        body: sub.richInput,
-        instanceUrl: req.instanceUrl,
-      });
+      let res: RestResponse;
+      if (url.length > MAX_SUBREQUEST_URL) {
+        res = { status: 414, body: urlTooLong(url).toBody() };
+      } else {
+        const parsed = new URL(url.startsWith('/') ? url : `/services/data/${url}`, 'http://batch.invalid');
+        const path = parsed.pathname.replace(/^\/services\/data\//, '');
+        res = this.handle({
+          method: asText(sub.method) || 'GET',
+          path,
+          query: parsed.searchParams,
+          headers: {},
+          body: sub.richInput,
+          instanceUrl: req.instanceUrl,
+        });
+      }
       if (res.status >= 400) {
         hasErrors = true;
         if (body.haltOnError === true) halted = true;
@@ -564,6 +572,23 @@ export class RestApi {
     });
     return { hasErrors, results };
   }
+}
+
+/**
+ * A subrequest whose `url` (after reference substitution) is longer than a top-level request-target may be:
+ * that subrequest alone answers 414 `[{"errorCode":"URL_TOO_LONG",…}]`. Our model of Salesforce: the status,
+ * code and wording are not verified against a live org.
+ */
+function checkUrlLength(url: string): void {
+  if (url.length > MAX_SUBREQUEST_URL) throw urlTooLong(url);
+}
+
+function urlTooLong(url: string): SalesforceError {
+  return new SalesforceError(
+    414,
+    'URL_TOO_LONG',
+    `The subrequest URL is ${url.length} characters long; the maximum is ${MAX_SUBREQUEST_URL}.`,
+  );
 }
 
 function ok(body: unknown): RestResponse {

@@ -574,7 +574,7 @@ const SPEC_OBJECTS: Record<string, unknown>[] = [
   },
 ];
 
-/** SPEC's custom fields (pre-created unless strict). */
+/** SPEC's custom fields (pre-created unless strict); the External IDs are case-sensitive, as Clerk's ids are. */
 const SPEC_FIELDS: Record<string, unknown>[] = [
   {
     fullName: 'Account.Clerk_Organization_Id__c',
@@ -583,6 +583,7 @@ const SPEC_FIELDS: Record<string, unknown>[] = [
     length: 255,
     externalId: true,
     unique: true,
+    caseSensitive: true,
   },
   { fullName: 'Account.Clerk_Slug__c', label: 'Clerk Slug', type: 'Text', length: 255 },
   { fullName: 'Account.Clerk_Status__c', label: 'Clerk Status', type: 'Text', length: 255 },
@@ -593,6 +594,7 @@ const SPEC_FIELDS: Record<string, unknown>[] = [
     length: 255,
     externalId: true,
     unique: true,
+    caseSensitive: true,
   },
   { fullName: 'Contact.Clerk_Status__c', label: 'Clerk Status', type: 'Text', length: 255 },
   {
@@ -602,6 +604,7 @@ const SPEC_FIELDS: Record<string, unknown>[] = [
     length: 255,
     externalId: true,
     unique: true,
+    caseSensitive: true,
   },
   {
     fullName: 'Clerk_Membership__c.Contact__c',

@@ -83,6 +83,8 @@ const ESCAPES: Record<string, string> = {
 };
 const TEXT_TYPES = new Set(['string', 'textarea', 'email', 'phone', 'url', 'picklist']);
 const DEFAULT_BATCH = 2000;
+/** Salesforce's documented default limit on the length of a SOQL statement. */
+export const MAX_SOQL_LENGTH = 100_000;
 
 /** Splits SOQL into tokens; string literals are unescaped except `\%` and `\_`, which LIKE still needs. */
 function tokenize(soql: string): Token[] {
@@ -403,6 +405,10 @@ export class SoqlEngine {
     soql: string,
     options: { includeDeleted: boolean; batchSize?: number; apiVersion: number },
   ): QueryPage {
+    // Over REST a statement this long cannot arrive (a URL stops at 16,384 characters); the check is for completeness.
+    if (soql.length > MAX_SOQL_LENGTH) {
+      throw badRequest('MALFORMED_QUERY', 'SOQL statements cannot be longer than 100,000 characters');
+    }
     const parsed = new Parser(soql, tokenize(soql)).parse();
     const obj = this.org.schema.object(parsed.from);
     if (!obj) {

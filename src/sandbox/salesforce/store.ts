@@ -8,7 +8,10 @@ export interface StoredRecord {
 
 type FieldIndex = Map<string, Set<StoredRecord>>;
 
-/** The key a value is indexed under: text compares case-insensitively in SOQL and in unique checks. */
+/**
+ * The key a value is indexed under: lower case, as SOQL compares text. Exact matches (a case-sensitive External
+ * ID, see SalesforceOrg.matchExternalId) filter the hits of this key.
+ */
 export function indexKey(value: unknown): string | undefined {
   if (value === null || value === undefined || value === '') return undefined;
   return asText(value).toLowerCase();
