@@ -18,7 +18,7 @@ export const salesforce = proxyActivities<SalesforceActivities>({ startToCloseTi
  */
 export const salesforceBulk = proxyActivities<SalesforceActivities>({
   startToCloseTimeout: '30m',
-  heartbeatTimeout: '1m',
+  heartbeatTimeout: '30s',
   retry,
 });
 

@@ -162,3 +162,34 @@ export async function activitiesOf(
   }
   return [...scheduled.values()];
 }
+
+/** Creates records through the REST API (Collections, 200 a call), as any Salesforce client would; their ids. */
+export async function insertRecords(
+  stack: Pick<Stack, 'salesforce'>,
+  type: string,
+  records: Record<string, unknown>[],
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < records.length; i += 200) {
+    const results = await stack.salesforce.sobject(type).create(records.slice(i, i + 200));
+    for (const r of results) {
+      if (!r.success) throw new Error(`insert ${type}: ${JSON.stringify(r)}`);
+      ids.push(r.id);
+    }
+  }
+  return ids;
+}
+
+/** The Salesforce Id of the Account of a Clerk organization. */
+export async function accountIdOf(stack: Pick<Stack, 'salesforce'>, orgId: string): Promise<string> {
+  const { records } = await stack.salesforce.query<{ Id: string }>(
+    `SELECT Id FROM Account WHERE Clerk_Organization_Id__c = '${orgId}'`,
+  );
+  if (!records[0]) throw new Error(`no Account for ${orgId}`);
+  return records[0].Id;
+}
+
+/** Records a query counts (`SELECT COUNT() …`). */
+export async function countOf(stack: Pick<Stack, 'salesforce'>, soql: string): Promise<number> {
+  return (await stack.salesforce.query(soql)).totalSize;
+}
