@@ -4,8 +4,26 @@ import { checkClerk, ClerkMembership } from '../shared/clerk';
 import { membershipSyncFrom, type MembershipSync } from '../shared/mapping';
 import { classified, classifyClerk } from './errors';
 
-/** Clerk allows up to 500 per page; memberships per user are few. */
-const PAGE = 100;
+/**
+ * Clerk's largest page. Lists are read to the end: a user (an agency, a consultant) can be in more than 500
+ * organizations. The next offset moves by what the page held, and the last page is the one that reaches
+ * `totalCount` or comes back empty, so a server that pages smaller than asked is still read to the end.
+ */
+const PAGE = 500;
+
+/** Reads every page of an offset-paged Clerk list. */
+async function readAll<T>(
+  fetchPage: (offset: number) => Promise<{ data: T[]; totalCount: number }>,
+  visit: (items: T[]) => boolean | void,
+): Promise<void> {
+  let offset = 0;
+  let page: { data: T[]; totalCount: number };
+  do {
+    page = await fetchPage(offset);
+    if (visit(page.data) === true) return; // found what it looked for
+    offset += page.data.length;
+  } while (page.data.length > 0 && offset < page.totalCount);
+}
 
 const isNotFound = (err: unknown) => (err as { status?: unknown })?.status === 404;
 
@@ -27,25 +45,22 @@ export function clerkActivities(clerk: ClerkClient | undefined) {
     /** user.created: the user's current memberships (a user can join through an invitation before the webhook lands). */
     async listUserMemberships(input: { userId: string }): Promise<MembershipSync[] | 'skipped'> {
       if (!clerk) return 'skipped';
-      const found: { sync: MembershipSync; joinedAt: number }[] = [];
-      for (let offset = 0; ; offset += PAGE) {
-        let page;
-        try {
-          page = await clerk.users.getOrganizationMembershipList({
-            userId: input.userId,
-            limit: PAGE,
-            offset,
-          });
-        } catch (err) {
-          if (isNotFound(err)) return []; // deleted since: its user.deleted will follow
-          throw err;
-        }
-        found.push(...page.data.map((m) => ({ sync: toSync(m.raw), joinedAt: m.createdAt })));
-        if (page.data.length < PAGE || found.length >= page.totalCount) {
-          // Oldest first: the first organization the user joined becomes the Contact's Account.
-          return found.sort((a, b) => a.joinedAt - b.joinedAt).map((f) => f.sync);
-        }
+      // By membership id: a membership added while the pages are read shifts the offsets, and a row can come twice.
+      const found = new Map<string, { sync: MembershipSync; joinedAt: number }>();
+      try {
+        await readAll(
+          (offset) =>
+            clerk.users.getOrganizationMembershipList({ userId: input.userId, limit: PAGE, offset }),
+          (data) => {
+            for (const m of data) found.set(m.id, { sync: toSync(m.raw), joinedAt: m.createdAt });
+          },
+        );
+      } catch (err) {
+        if (isNotFound(err)) return []; // deleted since: its user.deleted will follow
+        throw err;
       }
+      // Oldest first: the first organization the user joined becomes the Contact's Account.
+      return [...found.values()].sort((a, b) => a.joinedAt - b.joinedAt).map((f) => f.sync);
     },
 
     /**
@@ -68,19 +83,18 @@ export function clerkActivities(clerk: ClerkClient | undefined) {
           nonRetryable: true,
         });
       }
-      for (let offset = 0; ; offset += PAGE) {
-        const page = await clerk.organizations.getOrganizationList({
-          query: input.name,
-          limit: PAGE,
-          offset,
-        });
-        const mine = page.data.find(
-          (o) =>
-            (o.privateMetadata as Record<string, unknown> | null)?.salesforceAccountId === input.accountId,
-        );
-        if (mine) return { organizationId: mine.id, created: false };
-        if (page.data.length < PAGE) break;
-      }
+      let mine: string | undefined;
+      await readAll(
+        (offset) => clerk.organizations.getOrganizationList({ query: input.name, limit: PAGE, offset }),
+        (data) => {
+          mine = data.find(
+            (o) =>
+              (o.privateMetadata as Record<string, unknown> | null)?.salesforceAccountId === input.accountId,
+          )?.id;
+          return mine !== undefined;
+        },
+      );
+      if (mine) return { organizationId: mine, created: false };
       const org = await clerk.organizations.createOrganization({
         name: input.name,
         createdBy: input.createdBy,
@@ -100,6 +114,7 @@ export function clerkActivities(clerk: ClerkClient | undefined) {
     }): Promise<boolean | 'skipped'> {
       if (!clerk) return 'skipped';
       try {
+        // Filtered to the one user, who has at most one membership in an organization: one page is the whole list.
         const page = await clerk.organizations.getOrganizationMembershipList({
           organizationId: input.organizationId,
           userId: [input.userId],
