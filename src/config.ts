@@ -17,16 +17,33 @@ const url = (what: string) =>
     message: `must be an http(s) URL (${what})`,
   });
 
-const SIGNING_SECRET = /^(whsec_)?[A-Za-z0-9+/]+={0,2}$/;
+/** Standard base64, padded: the form Svix's verifier decodes (it throws on anything else, at the first request). */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Svix endpoint secrets are 24 to 75 bytes (Clerk's dashboard shows 24: `whsec_` and 32 characters). */
+const SECRET_BYTES = { min: 24, max: 75 };
+
+/** Why `secret` is not a usable `whsec_…` signing secret, or undefined when it is. */
+function signingSecretProblem(secret: string): string | undefined {
+  const encoded = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
+  if (encoded === '' || !BASE64.test(encoded)) return 'is not base64 after whsec_';
+  const bytes = Buffer.from(encoded, 'base64').length;
+  if (bytes < SECRET_BYTES.min || bytes > SECRET_BYTES.max) {
+    return `decodes to ${bytes} bytes, not ${SECRET_BYTES.min} to ${SECRET_BYTES.max}`;
+  }
+  return undefined;
+}
 
 /** Several `whsec_…` secrets separated by spaces or commas: Svix signs with every valid key during a rotation. */
 const signingSecrets = optionalText.transform((v, ctx) => {
   const secrets = (v ?? '').split(/[\s,]+/).filter(Boolean);
-  for (const s of secrets) {
-    if (!SIGNING_SECRET.test(s) || s === 'whsec_') {
+  for (const [i, s] of secrets.entries()) {
+    const problem = signingSecretProblem(s);
+    if (problem) {
+      // Never the value: it is a secret. Its position tells which one during a rotation.
+      const which = secrets.length > 1 ? `secret ${i + 1} of ${secrets.length}` : 'the secret';
       ctx.addIssue({
         code: 'custom',
-        message: 'each secret must look like whsec_<base64> (copy it from the Clerk dashboard)',
+        message: `${which} ${problem}: each secret must look like whsec_<base64> (copy it from the Clerk dashboard)`,
       });
       return z.NEVER;
     }
@@ -51,6 +68,40 @@ const encryptionKeys = optionalText.transform((v, ctx) => {
     keys.push({ id, key });
   }
   return keys;
+});
+
+/**
+ * Browser origins (`scheme://host[:port]`, separated by spaces or commas), in the form browsers send them in
+ * `Origin`: a URL with a path, a query, credentials or a wildcard is refused rather than guessed at.
+ */
+const origins = optionalText.transform((v, ctx) => {
+  const list: string[] = [];
+  for (const entry of (v ?? '').split(/[\s,]+/).filter(Boolean)) {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    const bare =
+      url &&
+      /^https?:$/.test(url.protocol) &&
+      !url.username &&
+      !url.password &&
+      url.pathname === '/' &&
+      !url.search &&
+      !url.hash &&
+      !/[?#]/.test(entry);
+    if (!url || !bare) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry}" is not an origin: each entry must be scheme://host[:port], e.g. https://temporal.example.com`,
+      });
+      return z.NEVER;
+    }
+    if (!list.includes(url.origin)) list.push(url.origin);
+  }
+  return list;
 });
 
 const port = (fallback: number) =>
@@ -102,6 +153,8 @@ const schema = z.object({
     message: 'must be at least 16 characters',
   }),
   CLERK_SYNC_ENCRYPTION_KEY: encryptionKeys,
+  CLERK_SYNC_ALLOW_PLAINTEXT_INPUTS: flag,
+  CLERK_SYNC_CODEC_ORIGINS: origins,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -141,6 +194,10 @@ export interface Config {
   readonly slack?: { readonly webhookUrl: string };
   readonly operatorApiKey?: string;
   readonly encryptionKeys: readonly { readonly id: string; readonly key: Buffer }[];
+  /** With encryption keys: whether workers run workflows whose inputs reached Temporal unencrypted (a migration). */
+  readonly allowPlaintextInputs: boolean;
+  /** Browser origins the codec server answers (CORS), e.g. the Temporal Web UI's. */
+  readonly codecOrigins: readonly string[];
   readonly logLevel: string;
 }
 
@@ -243,6 +300,8 @@ export function loadConfig(env: Record<string, string | undefined> = readEnv()):
     slack: e.SLACK_WEBHOOK_URL ? { webhookUrl: e.SLACK_WEBHOOK_URL } : undefined,
     operatorApiKey: e.CLERK_SYNC_API_KEY,
     encryptionKeys: e.CLERK_SYNC_ENCRYPTION_KEY ?? [],
+    allowPlaintextInputs: e.CLERK_SYNC_ALLOW_PLAINTEXT_INPUTS,
+    codecOrigins: e.CLERK_SYNC_CODEC_ORIGINS ?? [],
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -76,7 +76,10 @@ export async function createWorkers({
 }: WorkerDeps): Promise<Worker[]> {
   const { namespace, taskQueue } = config.temporal;
   const email = config.email ? { from: config.email.from, subject: config.email.subject } : undefined;
-  const converter = dataConverter(config.encryptionKeys);
+  // Issue 12: with keys, a workflow whose input Temporal holds in clear did not come through the API: refuse it.
+  const converter = dataConverter(config.encryptionKeys, {
+    plaintext: config.allowPlaintextInputs ? 'pass' : 'refuse',
+  });
   return Promise.all([
     Worker.create({
       connection,
@@ -85,6 +88,9 @@ export async function createWorkers({
       dataConverter: converter,
       ...workflowCode(config.encryptionKeys.length > 0, workflowBundle, logger),
       activities: createSyncActivities(clients),
+      // Large deletions and backfill pages heartbeat their progress after every Salesforce call: send it at least
+      // every few seconds, so an attempt after a crash resumes from recent counts (the SDK's default waits ~24 s).
+      maxHeartbeatThrottleInterval: '5s',
     }),
     Worker.create({
       connection,
@@ -139,6 +145,11 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
         taskQueue: config.temporal.taskQueue,
         temporal: config.temporal.address,
         encryptionKeyId: config.encryptionKeys[0]?.id ?? 'off',
+        ...(config.encryptionKeys.length > 0 && {
+          plaintextInputs: config.allowPlaintextInputs
+            ? 'allowed (CLERK_SYNC_ALLOW_PLAINTEXT_INPUTS)'
+            : 'refused',
+        }),
       },
       'worker polling',
     );

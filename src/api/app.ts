@@ -24,6 +24,8 @@ export interface AppDeps {
   readonly codec?: {
     readonly keys: readonly EncryptionKey[];
     readonly namespace: string;
+    /** CLERK_SYNC_CODEC_ORIGINS: the browser origins that may call it. */
+    readonly origins?: readonly string[];
     readonly localUiOrigins?: readonly string[];
   };
 }

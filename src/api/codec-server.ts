@@ -26,9 +26,14 @@ export interface CodecServerDeps {
   /** CLERK_SYNC_API_KEY: callers present it as a bearer key; without it only local mode serves the codec. */
   readonly apiKey?: string;
   /**
+   * CLERK_SYNC_CODEC_ORIGINS: the browser origins (the Temporal Web UI's) that may call it. Only these, and local
+   * mode's UI, get CORS headers (credentials included); a request from any other origin is refused (issue 12: behind
+   * a cookie-signing proxy, any page an operator visits could otherwise read decrypted histories).
+   */
+  readonly origins?: readonly string[];
+  /**
    * Local mode (`npm start`) only: the local Web UI's origins. The UI cannot send a bearer key of its own, so a
-   * request from this machine's loopback interface, from one of these origins or with no Origin, needs none; CORS
-   * answers only these origins. Without it (production), CORS answers any origin and every call needs the key.
+   * request from this machine's loopback interface, from one of these origins or with no Origin, needs none.
    */
   readonly localUiOrigins?: readonly string[];
   readonly logger: Logger;
@@ -77,19 +82,25 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
  * preflight. Issue 6: operators read encrypted histories in the UI; nobody else gets plain payloads out of it.
  */
 export function codecRoutes(router: Router, deps: CodecServerDeps): void {
-  const { keys, namespace, apiKey, localUiOrigins, logger } = deps;
+  const { keys, namespace, apiKey, origins = [], localUiOrigins, logger } = deps;
   if (keys.length === 0 || (!apiKey && !localUiOrigins)) return;
   const codec = new EncryptionCodec(keys);
+  const allowedOrigins = new Set([...origins, ...(localUiOrigins ?? [])]);
 
-  const originAllowed = (origin: string) => !localUiOrigins || localUiOrigins.includes(origin);
-
-  /** CORS for the UI's origin; credentials too, for the UI's "Include cross-origin credentials" setting. */
+  /**
+   * CORS for the listed origins only, credentials too (the UI's "Include cross-origin credentials" setting). A
+   * request without Origin (the CLI, a server) is no browser's: the key alone decides.
+   */
   function cors(ctx: Context): void {
     ctx.vary('Origin');
     const origin = ctx.get('origin');
     if (!origin) return;
-    if (!originAllowed(origin)) {
-      throw new HttpError(403, 'origin_not_allowed', `Origin ${origin} may not use this codec server`);
+    if (!allowedOrigins.has(origin)) {
+      throw new HttpError(
+        403,
+        'origin_not_allowed',
+        `Origin ${origin} may not use this codec server (CLERK_SYNC_CODEC_ORIGINS lists the ones that may)`,
+      );
     }
     ctx.set('Access-Control-Allow-Origin', origin);
     ctx.set('Access-Control-Allow-Credentials', 'true');

@@ -42,6 +42,7 @@ export async function startApi(
     codec: {
       keys: config.encryptionKeys,
       namespace: config.temporal.namespace,
+      origins: config.codecOrigins,
       localUiOrigins: options.localUiOrigins,
     },
   });
@@ -65,7 +66,11 @@ export async function startApi(
   if (!keyId) logger.info('CLERK_SYNC_ENCRYPTION_KEY not set: payloads are stored in Temporal in clear');
   else if (!config.operatorApiKey && !options.localUiOrigins)
     logger.warn({ keyId }, 'payloads encrypted; no codec server for the Web UI without CLERK_SYNC_API_KEY');
-  else logger.info({ keyId, codecServer: `${url}${CODEC_PATH}` }, 'payloads encrypted; codec server on');
+  else
+    logger.info(
+      { keyId, codecServer: `${url}${CODEC_PATH}`, browserOrigins: config.codecOrigins },
+      'payloads encrypted; codec server on',
+    );
   return {
     url,
     server,

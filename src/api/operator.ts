@@ -5,14 +5,25 @@ import getRawBody from 'raw-body';
 import { z } from 'zod';
 import type { Logger } from '../logger';
 import { ACCOUNT_ID } from '../shared/mapping';
+import { toId18 } from '../shared/salesforce-id';
 import { ClerkUserId } from '../shared/search-attributes';
 import type { Starter } from '../starter';
 import { HttpError } from './errors';
 
 const CreateOrganizationBody = z.strictObject({
+  /** Issue 12: the 18-character form, so "once per Account" holds whichever form (or case) the caller sends. */
   accountId: z
     .string()
-    .regex(ACCOUNT_ID, 'must be a Salesforce Account Id (15 or 18 characters, starting with 001)'),
+    .regex(ACCOUNT_ID, 'must be a Salesforce Account Id (15 or 18 characters, starting with 001)')
+    .transform((id, ctx) => {
+      const id18 = toId18(id);
+      if (id18) return id18;
+      ctx.addIssue({
+        code: 'custom',
+        message: 'is not a Salesforce Id: its last 3 characters do not match the first 15',
+      });
+      return z.NEVER;
+    }),
   createdBy: z
     .string()
     .regex(/^user_[A-Za-z0-9]+$/, 'must be a Clerk user id (user_…)')

@@ -22,6 +22,21 @@ export class PayloadDecryptionFailed extends ValueError {
   override readonly name = 'PayloadDecryptionFailed';
 }
 
+/** A payload in clear where the codec accepts only encrypted ones (a worker with keys, outside a migration). */
+export class PlaintextPayloadRefused extends ValueError {
+  override readonly name = 'PlaintextPayloadRefused';
+}
+
+/** What `decode` does with a payload it did not encrypt. */
+export interface EncryptionCodecOptions {
+  /**
+   * `'pass'` (default): returned unchanged, so histories from before the key stay readable (clients, codec server).
+   * `'refuse'`: rejected with `PlaintextPayloadRefused` (workers: issue 12, a start that did not come through the API
+   * cannot run).
+   */
+  readonly plaintext?: 'pass' | 'refuse';
+}
+
 const text = (bytes: Uint8Array | null | undefined): string | undefined =>
   bytes ? Buffer.from(bytes).toString('utf8') : undefined;
 
@@ -29,13 +44,14 @@ const text = (bytes: Uint8Array | null | undefined): string | undefined =>
  * AES-256-GCM over the whole serialised payload (metadata included), a fresh 12-byte IV per payload, and the key
  * id as additional authenticated data. Data layout: IV ‖ ciphertext ‖ 16-byte tag. The first key encrypts; every
  * key decrypts the payloads that name it. Payloads it did not encrypt (written before a key was configured) pass
- * through unchanged.
+ * through unchanged, or are refused (`plaintext: 'refuse'`).
  */
 export class EncryptionCodec implements PayloadCodec {
   private readonly byId: ReadonlyMap<string, Buffer>;
   private readonly current: EncryptionKey;
+  private readonly refusePlaintext: boolean;
 
-  constructor(keys: readonly EncryptionKey[]) {
+  constructor(keys: readonly EncryptionKey[], options: EncryptionCodecOptions = {}) {
     const [first] = keys;
     if (!first) throw new Error('EncryptionCodec needs at least one key');
     const byId = new Map<string, Buffer>();
@@ -47,6 +63,7 @@ export class EncryptionCodec implements PayloadCodec {
     }
     this.byId = byId;
     this.current = first;
+    this.refusePlaintext = options.plaintext === 'refuse';
   }
 
   /** The id of the key new payloads are encrypted with. */
@@ -58,7 +75,7 @@ export class EncryptionCodec implements PayloadCodec {
     return new Promise((resolve) => resolve(payloads.map((p) => this.encrypt(p))));
   }
 
-  /** Rejects with `PayloadDecryptionFailed` (never throws synchronously). */
+  /** Rejects with `PayloadDecryptionFailed` or `PlaintextPayloadRefused` (never throws synchronously). */
   decode(payloads: Payload[]): Promise<Payload[]> {
     return new Promise((resolve) => resolve(payloads.map((p) => this.decrypt(p))));
   }
@@ -80,7 +97,14 @@ export class EncryptionCodec implements PayloadCodec {
   }
 
   private decrypt(payload: Payload): Payload {
-    if (text(payload.metadata?.[METADATA_ENCODING_KEY]) !== ENCODING) return payload;
+    if (text(payload.metadata?.[METADATA_ENCODING_KEY]) !== ENCODING) {
+      if (!this.refusePlaintext) return payload;
+      throw new PlaintextPayloadRefused(
+        'refused a payload that is not encrypted: with CLERK_SYNC_ENCRYPTION_KEY set, this worker runs only what ' +
+          'clerk-sync encrypted (a workflow started through its API, with the same key), not a start from a client ' +
+          'without the key; set CLERK_SYNC_ALLOW_PLAINTEXT_INPUTS=true while workflows from before the key still run',
+      );
+    }
     const id = text(payload.metadata?.[METADATA_KEY_ID]);
     if (!id) throw new PayloadDecryptionFailed(`encrypted payload without ${METADATA_KEY_ID} metadata`);
     const key = this.byId.get(id);

@@ -21,6 +21,7 @@ export function parseData<T>(schema: ClerkSchema<T>, event: ClerkEvent): T {
 /**
  * Hands a Slack notice to a workflow of its own that outlives this one: Slack's rate limit (one message a second)
  * then never holds a sync open, and a Slack failure never fails it. One notice per delivery, even across re-runs.
+ * `text` is plain text: user text goes in as Clerk has it, and `postNotice` makes all of it inert for Slack.
  */
 export async function notify(text: string): Promise<void> {
   const { workflowId } = workflowInfo();

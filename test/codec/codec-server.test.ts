@@ -30,7 +30,7 @@ async function api(options: Partial<Parameters<typeof startTestApi>[0]> = {}): P
     taskQueue: uniqueTaskQueue('codec'),
     secrets: [testSecret()],
     operatorApiKey: API_KEY,
-    codec: { keys, namespace: 'default' },
+    codec: { keys, namespace: 'default', origins: [UI] },
     ...options,
   });
   apis.push(started);
@@ -193,6 +193,95 @@ describe('the codec server', () => {
     }
     const { url } = await api({ operatorApiKey: undefined });
     expect((await post(url, 'decode', { payloads: [] })).status).toBe(404);
+  });
+});
+
+// Issue 12: behind a cookie-signing proxy, a codec server that answers any Origin with credentials lets any page an
+// operator visits read decrypted histories. Only CLERK_SYNC_CODEC_ORIGINS (and local mode's own UI) get CORS.
+describe("the codec server's browser origins (CLERK_SYNC_CODEC_ORIGINS)", () => {
+  const EVIL = 'https://evil.example';
+
+  async function preflight(url: string, origin: string): Promise<Response> {
+    return fetch(`${url}/codec/decode`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type,x-namespace',
+      },
+    });
+  }
+
+  const corsHeaders = (res: Response) => ({
+    origin: res.headers.get('access-control-allow-origin'),
+    credentials: res.headers.get('access-control-allow-credentials'),
+  });
+
+  it('without listed origins, a browser origin gets no CORS headers and nothing decoded, even with the key', async () => {
+    const { url } = await api({ codec: { keys, namespace: 'default' } });
+    const [encrypted] = await new EncryptionCodec(keys).encode([defaultPayloadConverter.toPayload(person)]);
+    const body = {
+      payloads: [
+        {
+          metadata: Object.fromEntries(
+            Object.entries(encrypted!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+          ),
+          data: Buffer.from(encrypted!.data!).toString('base64'),
+        },
+      ],
+    };
+    for (const origin of [EVIL, UI]) {
+      const pre = await preflight(url, origin);
+      expect({ from: origin, status: pre.status, ...corsHeaders(pre) }).toEqual({
+        from: origin,
+        status: 403,
+        origin: null,
+        credentials: null,
+      });
+      const res = await post(url, 'decode', body, { origin });
+      expect({ from: origin, status: res.status, ...corsHeaders(res) }).toEqual({
+        from: origin,
+        status: 403,
+        origin: null,
+        credentials: null,
+      });
+      expect(await res.text()).not.toContain(uiPayload(person).data);
+    }
+    // No Origin: the CLI or a server, which the key alone admits.
+    const cli = await post(url, 'decode', body, { origin: '' });
+    expect(cli.status).toBe(200);
+    expect(await cli.json()).toEqual({ payloads: [uiPayload(person)] });
+  });
+
+  it('answers the listed origins, credentials included, and refuses look-alikes', async () => {
+    const { url } = await api({
+      codec: { keys, namespace: 'default', origins: [UI, 'http://localhost:8080'] },
+    });
+    for (const origin of [UI, 'http://localhost:8080']) {
+      const pre = await preflight(url, origin);
+      expect(pre.status).toBe(204);
+      expect(corsHeaders(pre)).toEqual({ origin, credentials: 'true' });
+      expect(corsHeaders(await post(url, 'decode', { payloads: [] }, { origin }))).toEqual({
+        origin,
+        credentials: 'true',
+      });
+    }
+    for (const origin of [EVIL, `${UI}.evil.example`, 'http://temporal.example.com', 'null']) {
+      const pre = await preflight(url, origin);
+      expect({ from: origin, status: pre.status, ...corsHeaders(pre) }).toEqual({
+        from: origin,
+        status: 403,
+        origin: null,
+        credentials: null,
+      });
+      const res = await post(url, 'decode', { payloads: [] }, { origin });
+      expect({ from: origin, status: res.status, ...corsHeaders(res) }).toEqual({
+        from: origin,
+        status: 403,
+        origin: null,
+        credentials: null,
+      });
+    }
   });
 });
 

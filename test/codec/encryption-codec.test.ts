@@ -5,6 +5,7 @@ import {
   EncryptionCodec,
   FAILURE_CONVERTER_PATH,
   PayloadDecryptionFailed,
+  PlaintextPayloadRefused,
 } from '../../src/codec';
 import { ENCODING, METADATA_KEY_ID } from '../../src/codec/encryption-codec';
 import { failureConverter } from '../../src/codec/failure-converter';
@@ -92,6 +93,19 @@ describe('EncryptionCodec', () => {
     await expect(codec.decode(plain)).resolves.toEqual(plain);
   });
 
+  // Issue 12: a worker with keys runs only what clerk-sync encrypted.
+  it("with plaintext: 'refuse', rejects a payload it did not encrypt, naming why and the migration setting", async () => {
+    const strict = new EncryptionCodec([current], { plaintext: 'refuse' });
+    const [encrypted] = await strict.encode([payloadOf(person)]);
+    const [decoded] = await strict.decode([encrypted!]);
+    expect(defaultPayloadConverter.fromPayload(decoded!)).toEqual(person);
+    for (const plain of [payloadOf(person), payloadOf(undefined), { data: new Uint8Array([1]) }]) {
+      const decoding = strict.decode([encrypted!, plain]);
+      await expect(decoding).rejects.toBeInstanceOf(PlaintextPayloadRefused);
+      await expect(decoding).rejects.toThrow(/not encrypted.*CLERK_SYNC_ALLOW_PLAINTEXT_INPUTS=true/);
+    }
+  });
+
   it('rejects a configuration it cannot use unambiguously', () => {
     expect(() => new EncryptionCodec([])).toThrow('at least one key');
     expect(() => new EncryptionCodec([current, { id: '2025-06', key: randomBytes(32) }])).toThrow(
@@ -104,6 +118,15 @@ describe('EncryptionCodec', () => {
 describe('dataConverter', () => {
   it('is the SDK default without keys', () => {
     expect(dataConverter([])).toBeUndefined();
+  });
+
+  it("passes plaintext through by default (clients read old histories) and refuses it with plaintext: 'refuse'", async () => {
+    const keys = [key('k1')];
+    const plain = payloadOf(person);
+    await expect(dataConverter(keys)!.payloadCodecs![0]!.decode([plain])).resolves.toEqual([plain]);
+    await expect(
+      dataConverter(keys, { plaintext: 'refuse' })!.payloadCodecs![0]!.decode([plain]),
+    ).rejects.toBeInstanceOf(PlaintextPayloadRefused);
   });
 
   it('with keys: the encryption codec, and a failure converter that moves messages and stacks into a payload', () => {

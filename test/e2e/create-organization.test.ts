@@ -1,3 +1,4 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { deliverWebhook } from '../../src/sandbox/deliver';
 import { startTestApi } from '../helpers/api';
 import { OPERATOR_API_KEY, startStack, type Stack } from '../helpers/stack';
@@ -152,5 +153,57 @@ describe('POST /api/organizations', () => {
     await expect(stack.env.client.workflow.getHandle(workflowId).result()).rejects.toMatchObject({
       cause: { message: 'Salesforce has no Account 001000000000404AAA' },
     });
+  });
+});
+
+// Issue 12 "Operator API ids": "once per Account" held per id string; the 15- and 18-character forms of one Account
+// (and the 18 in another case) started two workflows, and could create two Clerk organizations.
+describe('POST /api/organizations with the forms of one Account Id', () => {
+  const answer = async (accountId: string) => {
+    const res = await post({ accountId });
+    return { status: res.status, body: await res.json() };
+  };
+
+  it('the 15-character form, the 18 and the 18 in another case start one workflow, keyed on the 18', async () => {
+    const id18 = await newAccount('Case Safe Holdings'); // the REST API answers the 18-character form
+    const id15 = id18.slice(0, 15);
+    const workflowId = `create-organization/${id18}`;
+
+    expect(await answer(id15)).toEqual({ status: 202, body: { status: 'started', workflowId } });
+    for (const form of [id18, id18.toLowerCase(), id18.toUpperCase()])
+      expect({ form, ...(await answer(form)) }).toEqual({
+        form,
+        status: 202,
+        body: { status: 'duplicate', workflowId },
+      });
+
+    const result = await stack.env.client.workflow.getHandle(workflowId).result();
+    expect(result).toMatchObject({ accountId: id18, created: true });
+    const { data } = stack.sandbox.services.clerk.store.listOrganizations(
+      { query: 'Case Safe Holdings' },
+      { limit: 100, offset: 0 },
+    );
+    expect(data.map((o) => o.id)).toEqual([(result as { organizationId: string }).organizationId]);
+    // Still once after it completed, whichever form comes.
+    expect((await answer(id15)).body).toEqual({ status: 'duplicate', workflowId });
+  });
+
+  test.each([
+    ['a suffix that does not match the first 15 characters', '001000000000001AAB'],
+    ['a suffix letter Salesforce never writes', '0015g00000ABCDEAA9'],
+  ])('refuses an 18-character id with %s: 400, nothing started', async (_label, accountId) => {
+    expect(await answer(accountId)).toEqual({
+      status: 400,
+      body: {
+        error: {
+          code: 'invalid_request',
+          message: 'accountId: is not a Salesforce Id: its last 3 characters do not match the first 15',
+        },
+      },
+    });
+    for (const id of [accountId, accountId.toUpperCase()])
+      await expect(
+        stack.env.client.workflow.getHandle(`create-organization/${id}`).describe(),
+      ).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });
 });

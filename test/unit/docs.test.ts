@@ -75,6 +75,20 @@ describe('docker-compose.yml', () => {
       TEMPORAL_ADDRESS: 'temporal:7233',
     });
     expect(compose.services.api!.ports).toEqual(['3000:3000']);
-    expect(compose.services.temporal!.ports).toEqual(['7233:7233']);
+  });
+
+  // Issue 12: Temporal's frontend and the UI have no authentication here; whoever reaches them can start workflows.
+  it('publishes Temporal and its UI on the loopback interface only', () => {
+    expect(compose.services.temporal!.ports).toEqual(['127.0.0.1:7233:7233']);
+    expect(compose.services['temporal-ui']!.ports).toEqual(['127.0.0.1:8080:8080']);
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (name === 'api') continue; // Clerk must reach the webhook endpoint
+      for (const port of service.ports ?? [])
+        expect({ service: name, port, loopback: String(port).startsWith('127.0.0.1:') }).toEqual({
+          service: name,
+          port,
+          loopback: true,
+        });
+    }
   });
 });
