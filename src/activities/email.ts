@@ -1,4 +1,7 @@
+import { activityInfo, log } from '@temporalio/activity';
 import type { Resend } from 'resend';
+import { withDeadline } from '../deadline';
+import { RESEND_REQUEST_TIMEOUT_MS } from '../timeouts';
 import { classified, classifyResend, ResendError } from './errors';
 
 /** Sender and subject of the welcome email (WELCOME_EMAIL_FROM, WELCOME_EMAIL_SUBJECT). */
@@ -26,6 +29,12 @@ export function welcomeEmail(
   };
 }
 
+/**
+ * Resend keeps an idempotency key for 24 hours. An attempt that comes later than this after the first one may follow
+ * an attempt whose email went out but whose answer was lost: sending again could be the second email, so it is not.
+ */
+const IDEMPOTENCY_WINDOW_MS = 23 * 60 * 60 * 1000;
+
 /** Resend activities; `'skipped'` when no RESEND_API_KEY is configured. */
 export function emailActivities(resend: Resend | undefined, settings: WelcomeEmailSettings | undefined) {
   return classified(classifyResend, {
@@ -37,16 +46,33 @@ export function emailActivities(resend: Resend | undefined, settings: WelcomeEma
       userId: string;
       to: string;
       firstName: string | null;
-    }): Promise<{ id: string } | 'skipped'> {
+    }): Promise<{ id: string } | 'skipped' | 'uncertain'> {
       if (!resend || !settings) return 'skipped';
-      const { data, error, headers } = await resend.emails.send(
-        {
-          from: settings.from,
-          to: [input.to],
-          ...welcomeEmail(input.firstName, settings.subject),
-          tags: [{ name: 'kind', value: 'welcome' }],
-        },
-        { idempotencyKey: `welcome-email/${input.userId}` },
+      const info = activityInfo();
+      if (info.attempt > 1 && Date.now() - info.scheduledTimestampMs > IDEMPOTENCY_WINDOW_MS) {
+        log.warn(
+          'welcome email not sent: an earlier attempt may have sent it, and Resend no longer dedups it',
+          {
+            userId: input.userId,
+          },
+        );
+        return 'uncertain';
+      }
+      // Resend's own `signal` option: the request is aborted at the limit or when the activity is cancelled (the
+      // SDK then answers `{ error }` without a status, which withDeadline has already replaced by its reason).
+      const { data, error, headers } = await withDeadline(
+        'Resend POST /emails',
+        RESEND_REQUEST_TIMEOUT_MS,
+        (signal) =>
+          resend.emails.send(
+            {
+              from: settings.from,
+              to: [input.to],
+              ...welcomeEmail(input.firstName, settings.subject),
+              tags: [{ name: 'kind', value: 'welcome' }],
+            },
+            { idempotencyKey: `welcome-email/${input.userId}`, signal },
+          ),
       );
       if (error) {
         const retryAfter = Number(headers?.['retry-after']);

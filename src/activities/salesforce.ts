@@ -26,6 +26,8 @@ export interface ContactSyncResult {
   contact: UpsertOutcome;
   /** True when the welcome email belongs to this delivery (claimed on the Contact now or by an earlier attempt). */
   welcomeEmailClaimed: boolean;
+  /** The run recorded with the claim (`Clerk_Welcome_Email_Run__c`): `releaseWelcomeEmail` needs it. */
+  welcomeEmailRun?: string;
   memberships: { membershipId: string; outcome: UpsertOutcome | 'skipped' }[];
 }
 
@@ -201,16 +203,22 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
         { Clerk_Status__c: 'Active' },
       );
       const claim = options.welcomeEmail ? input.welcomeEmailClaim : undefined;
+      let run: string | undefined;
       if (claim) {
-        // The durable "never two": set once per Contact, it outlives Resend's 24 h keys and Temporal's retention.
-        // The same delivery may claim again (a retry after a crash), any other may not.
+        // The durable "never two": the Contact records which delivery owns the email and which run sends it. A
+        // retry in that run may claim again (its email goes out under Resend's idempotency key); any other run may
+        // not — not even a replay of the same delivery days later, when Resend has forgotten the key.
+        const info = activityInfo();
+        run = info.workflowExecution?.runId ?? `${info.activityId}@${info.scheduledTimestampMs}`;
         plan.query(
           'welcomeClaimable',
           `SELECT Id FROM Contact WHERE Clerk_User_Id__c = ${soql(userId)} AND Clerk_Status__c = 'Active' ` +
-            `AND (Clerk_Welcome_Email_Claim__c = null OR Clerk_Welcome_Email_Claim__c = ${soql(claim)})`,
+            `AND (Clerk_Welcome_Email_Claim__c = null OR (Clerk_Welcome_Email_Claim__c = ${soql(claim)} ` +
+            `AND (Clerk_Welcome_Email_Run__c = null OR Clerk_Welcome_Email_Run__c = ${soql(run)})))`,
         );
         plan.update('welcomeClaim', 'Contact', firstRecord('welcomeClaimable'), {
           Clerk_Welcome_Email_Claim__c: claim,
+          Clerk_Welcome_Email_Run__c: run,
         });
       }
       if (memberships.length > 0) {
@@ -224,6 +232,7 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
         welcomeEmailClaimed: res.succeeded('welcomeClaim'),
         memberships: [],
       };
+      if (result.welcomeEmailClaimed) result.welcomeEmailRun = run;
       memberships.forEach((sync, i) => {
         const active = res.records(`account${i}Active`).length > 0 && res.records('contactActive').length > 0;
         result.memberships.push({
@@ -277,6 +286,22 @@ export function salesforceActivities(session: SalesforceSession, options: { welc
       if (res.records('contactActive').length === 0 || res.records('account0Active').length === 0)
         return 'skipped';
       return outcomeOf(res, 'membership0');
+    },
+
+    /**
+     * The welcome email was refused for good (Resend answered 4xx: nothing was sent): the claim's run is cleared, so
+     * that a redelivery of the same delivery may send it. Only the run that claimed it can release it.
+     */
+    async releaseWelcomeEmail(input: { userId: string; claim: string; run: string }): Promise<boolean> {
+      const sf = await engineFor(session);
+      const plan = newPlan()
+        .query(
+          'claimed',
+          `SELECT Id FROM Contact WHERE Clerk_User_Id__c = ${soql(input.userId)} ` +
+            `AND Clerk_Welcome_Email_Claim__c = ${soql(input.claim)} AND Clerk_Welcome_Email_Run__c = ${soql(input.run)}`,
+        )
+        .update('release', 'Contact', firstRecord('claimed'), { Clerk_Welcome_Email_Run__c: null });
+      return (await sf.send(plan)).succeeded('release');
     },
 
     /** `POST /api/organizations`: the Account to create a Clerk organization for; null when there is none. */

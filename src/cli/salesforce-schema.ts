@@ -104,6 +104,12 @@ const FIELDS: Record<string, MetadataObject> = {
     255,
     'svix-id of the delivery that owns the welcome email: it is sent at most once per user.',
   ),
+  'Contact.Clerk_Welcome_Email_Run__c': text(
+    'Clerk Welcome Email Run',
+    255,
+    'Temporal run id of the sync that sends the welcome email, set with the claim before the email goes out: ' +
+      'no other run sends it, not even a replay of the same delivery.',
+  ),
   [`${MEMBERSHIP_OBJECT}.Clerk_Membership_Id__c`]: externalId(
     'Clerk Membership ID',
     'Clerk organization membership id (orgmem_...): the External ID clerk-sync upserts memberships on.',

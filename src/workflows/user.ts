@@ -1,3 +1,4 @@
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import { MEMBERSHIP_BATCH, MEMBERSHIPS_WITH_CONTACT } from '../shared/batches';
 import { ClerkDeleted, ClerkUser } from '../shared/clerk';
 import type { ClerkEvent } from '../shared/events';
@@ -9,7 +10,8 @@ import { clerk, email, salesforce, salesforceBulk } from './proxies';
 export interface OnboardResult {
   contact: 'created' | 'updated' | 'unchanged';
   memberships: number;
-  welcomeEmail: 'sent' | 'not this run' | 'no address';
+  /** `uncertain`: retried past Resend's idempotency window after a lost answer; not sent again (at most once). */
+  welcomeEmail: 'sent' | 'not this run' | 'no address' | 'uncertain';
 }
 
 /**
@@ -36,11 +38,36 @@ export async function onboardUser(event: ClerkEvent): Promise<OnboardResult> {
   }
   let welcomeEmail: OnboardResult['welcomeEmail'] = contact.Email ? 'not this run' : 'no address';
   if (synced.welcomeEmailClaimed && contact.Email) {
-    await email().sendWelcomeEmail({ userId: user.id, to: contact.Email, firstName: contact.FirstName });
-    welcomeEmail = 'sent';
+    try {
+      const sent = await email().sendWelcomeEmail({
+        userId: user.id,
+        to: contact.Email,
+        firstName: contact.FirstName,
+      });
+      if (sent === 'uncertain') welcomeEmail = 'uncertain';
+    } catch (err) {
+      // Refused for good (nothing went out): release the claim, so that a redelivery of this delivery may send it.
+      if (refusedForGood(err) && synced.welcomeEmailRun)
+        await salesforce.releaseWelcomeEmail({
+          userId: user.id,
+          claim: event.svixId,
+          run: synced.welcomeEmailRun,
+        });
+      throw err;
+    }
+    if (welcomeEmail !== 'uncertain') welcomeEmail = 'sent';
   }
   await notify(`New sign-up: ${displayName(user, user.id)} (${user.id})`);
   return { contact: synced.contact, memberships: memberships.length, welcomeEmail };
+}
+
+/** An activity that failed without retry: its service refused the request (a 4xx), so it did nothing. */
+function refusedForGood(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.nonRetryable === true
+  );
 }
 
 /** user.updated: the Contact's fields, unless Salesforce already holds a newer version of the user. */

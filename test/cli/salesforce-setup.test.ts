@@ -176,7 +176,8 @@ describe('salesforce setup: a component the Metadata API refuses', () => {
   it("is one line with Salesforce's statusCode and message; the others are still set up; exit 1", async () => {
     const lines: string[] = [];
     const result = await setupSalesforce(fakeOrg(), { check: false, out: (l) => lines.push(l) });
-    expect(result).toMatchObject({ ok: false, failed: 4, created: SALESFORCE_COMPONENTS.length - 4 });
+    // Contact's five custom fields are refused.
+    expect(result).toMatchObject({ ok: false, failed: 5, created: SALESFORCE_COMPONENTS.length - 5 });
     expect(lines).toContainEqual(
       expect.stringMatching(
         /^failed +CustomField +Contact\.Clerk_User_Id__c \(FIELD_INTEGRITY_EXCEPTION: Field Contact\.Clerk_User_Id__c is in use\)$/,
@@ -192,7 +193,7 @@ describe('salesforce setup: a component the Metadata API refuses', () => {
       expect.stringMatching(/^note: assign permission set Clerk_Sync to the integration user/),
     );
     expect(lines.at(-1)).toBe(
-      `Summary: ${SALESFORCE_COMPONENTS.length - 4} created, 0 updated, 0 unchanged, 4 failed ` +
+      `Summary: ${SALESFORCE_COMPONENTS.length - 5} created, 0 updated, 0 unchanged, 5 failed ` +
         `(${SALESFORCE_COMPONENTS.length} components): fix the errors above and run it again.`,
     );
   });

@@ -1,7 +1,6 @@
 import { createClerkClient } from '@clerk/backend';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import type { Connection } from 'jsforce';
 import {
   backfillActivities,
   type BackfillPageRequest,
@@ -42,7 +41,7 @@ function interceptedSession(beforeWrite: () => Promise<void>): SalesforceSession
         return target.requestPost(url, body, options);
       };
     },
-  }) as Connection;
+  });
   return { apiVersion: '62.0', connection: () => Promise.resolve(conn) };
 }
 
@@ -76,14 +75,17 @@ it("a webhook's newer write that lands while a backfill page is in flight surviv
     secretKey: stack.sandbox.env.CLERK_SECRET_KEY,
     apiUrl: stack.sandbox.env.CLERK_API_URL,
   });
-  const page = backfillActivities(session, clerkClient).backfillUsersPage;
+  const activities = backfillActivities(session, clerkClient);
   const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
   const request: BackfillPageRequest = {
     cursor: { phase: 'users', offset: 0, organizationIndex: 0 },
     pageSize: 200,
     dryRun: false,
   };
-  const result = (await env.run(page, request)) as BackfillPageResult;
+  const result: BackfillPageResult = await env.run(
+    (input: BackfillPageRequest) => activities.backfillUsersPage(input),
+    request,
+  );
 
   expect(newer).toBeDefined();
   expect(await contactOf(userId)).toEqual(

@@ -5,7 +5,7 @@ import { createSyncActivities } from '../../src/activities';
 import { createClients } from '../../src/clients';
 import type { ClerkEvent } from '../../src/sandbox/clerk';
 import { deliverWebhook, newSvixId } from '../../src/sandbox/deliver';
-import { resendFault } from '../../src/sandbox/faults';
+import { droppedResponse, resendFault } from '../../src/sandbox/faults';
 import { startStack, type Stack } from '../helpers/stack';
 import { waitUntil } from '../helpers/temporal';
 
@@ -200,6 +200,23 @@ describe('the welcome email', () => {
     expect(await finish(replay.svixId)).toMatchObject({ welcomeEmail: 'not this run' });
     expect(await deliver(event, svixId)).toEqual({ svixId, status: 'started' });
     expect(await finish(svixId)).toMatchObject({ welcomeEmail: 'sent' });
+    expect(emailsTo(address)).toHaveLength(1);
+  });
+
+  it("goes out once when Resend's answer was lost, the run terminated after the send, and it is replayed once Resend forgot the key", async () => {
+    const { event, userId, address } = signUp();
+    // Resend sends the email, then its answer is lost — on every attempt, so the run never learns it was sent.
+    stack.sandbox.faults.add(droppedResponse('resend', { method: 'POST', path: '/emails' }));
+    const { svixId } = await deliver(event);
+    await waitUntil(() => emailsTo(address).length > 0, 30_000);
+    await stack.client.workflow.getHandle(svixId).terminate('operator gave up on a stuck sync');
+    stack.sandbox.faults.clear();
+    stack.sandbox.services.resend.forgetIdempotencyKeys(); // as if 24 hours had passed
+
+    // Svix's redelivery of the same message (or `clerk-sync replay`) starts a new run of the same delivery.
+    expect(await deliver(event, svixId)).toEqual({ svixId, status: 'started' });
+    expect(await finish(svixId)).toMatchObject({ contact: 'unchanged', welcomeEmail: 'not this run' });
+    expect(await claimOf(userId)).toBe(svixId);
     expect(emailsTo(address)).toHaveLength(1);
   });
 

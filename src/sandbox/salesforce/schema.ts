@@ -598,6 +598,11 @@ const SPEC_FIELDS: Record<string, unknown>[] = [
   },
   { fullName: 'Contact.Clerk_Status__c', label: 'Clerk Status', type: 'Text', length: 255 },
   {
+    fullName: 'Contact.Clerk_Welcome_Email_Sent_At__c',
+    label: 'Clerk Welcome Email Sent At',
+    type: 'DateTime',
+  },
+  {
     fullName: 'Clerk_Membership__c.Clerk_Membership_Id__c',
     label: 'Clerk Membership Id',
     type: 'Text',
