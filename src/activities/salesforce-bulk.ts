@@ -253,7 +253,7 @@ export function bulkActivities(session: SalesforceSession) {
       const syncs = input.memberships;
       if (syncs.length > MEMBERSHIP_BATCH)
         throw new Error(`syncMemberships takes at most ${MEMBERSHIP_BATCH} memberships, not ${syncs.length}`);
-      const result: MembershipBatchResult = { created: 0, updated: 0, unchanged: 0, skipped: 0 };
+      const result: MembershipBatchResult = { created: 0, updated: 0, unchanged: 0, skipped: 0, joined: [] };
       const read = new CompositePlan()
         .query(
           'contact',
@@ -361,8 +361,10 @@ export function bulkActivities(session: SalesforceSession) {
       });
       const raced: MembershipSync[] = [];
       savesOf(res, 'memberships', creates.length).forEach((r, i) => {
-        if (r?.success) result.created += 1;
-        else if (saveCode(r) === 'DUPLICATE_VALUE') raced.push(creates[i]!);
+        if (r?.success) {
+          result.created += 1;
+          result.joined.push(creates[i]!.membership.Clerk_Membership_Id__c);
+        } else if (saveCode(r) === 'DUPLICATE_VALUE') raced.push(creates[i]!);
         else recordFailure(rejected, creates[i]!.membership.Clerk_Membership_Id__c, r);
       });
       const primaryFailure = res.failure(['primaryAccount', 'contactWithoutAccount', 'contactAccount']);
@@ -396,6 +398,8 @@ export interface MembershipBatchResult {
   unchanged: number;
   /** The Contact or the Account is deleted (a deletion is final). */
   skipped: number;
+  /** The memberships this batch created (for the notice: each was a "joined"). */
+  joined: string[];
 }
 
 /** The membership's role and version, only where what Salesforce holds is older (two subrequests). */

@@ -2,7 +2,7 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import { MEMBERSHIP_BATCH, MEMBERSHIPS_WITH_CONTACT } from '../shared/batches';
 import { ClerkDeleted, ClerkUser } from '../shared/clerk';
 import type { ClerkEvent } from '../shared/events';
-import { contactFromUser } from '../shared/mapping';
+import { contactFromUser, type MembershipSync } from '../shared/mapping';
 import { displayName, notify, parseData } from './input';
 import { clerk, email, salesforce, salesforceBulk } from './proxies';
 
@@ -30,11 +30,16 @@ export async function onboardUser(event: ClerkEvent): Promise<OnboardResult> {
     memberships: memberships.slice(0, MEMBERSHIPS_WITH_CONTACT),
     welcomeEmailClaim: contact.Email ? event.svixId : undefined,
   });
+  // Memberships this run created: their "joined" goes in this run's notice (a later membership event finds them).
+  const joined = new Set(
+    synced.memberships.filter((m) => m.outcome === 'created').map((m) => m.membershipId),
+  );
   for (let i = MEMBERSHIPS_WITH_CONTACT; i < memberships.length; i += MEMBERSHIP_BATCH) {
-    await salesforceBulk.syncMemberships({
+    const batch = await salesforceBulk.syncMemberships({
       userId: user.id,
       memberships: memberships.slice(i, i + MEMBERSHIP_BATCH),
     });
+    for (const id of batch.joined) joined.add(id);
   }
   let welcomeEmail: OnboardResult['welcomeEmail'] = contact.Email ? 'not this run' : 'no address';
   if (synced.welcomeEmailClaimed && contact.Email) {
@@ -57,8 +62,17 @@ export async function onboardUser(event: ClerkEvent): Promise<OnboardResult> {
     }
     if (welcomeEmail !== 'uncertain') welcomeEmail = 'sent';
   }
-  await notify(`New sign-up: ${displayName(user, user.id)} (${user.id})`);
+  const organizations = memberships.filter((m) => joined.has(m.membership.Clerk_Membership_Id__c));
+  await notify(`New sign-up: ${displayName(user, user.id)} (${user.id})${joinedText(organizations)}`);
   return { contact: synced.contact, memberships: memberships.length, welcomeEmail };
+}
+
+/** The notice's account of the organizations a sign-up joined: a few by name, then how many more. */
+function joinedText(joined: MembershipSync[]): string {
+  if (joined.length === 0) return '';
+  const named = joined.slice(0, 5).map((m) => `${m.account.Name} as ${m.membership.Role__c}`);
+  const more = joined.length > named.length ? `, and ${joined.length - named.length} more` : '';
+  return `, joined ${named.join(', ')}${more}`;
 }
 
 /** An activity that failed without retry: its service refused the request (a 4xx), so it did nothing. */

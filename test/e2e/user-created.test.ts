@@ -107,6 +107,13 @@ describe('user.created', () => {
     expect(memberships.every((m) => m.Role__c === 'org:member')).toBe(true);
     const [contact] = await contactOf(userId);
     expect(accounts.map((a) => a.Id)).toContain(contact!.AccountId);
+    // The memberships it applied are noticed with it (no membership workflow will: they exist already).
+    const notice = await waitUntil(() =>
+      stack.sandbox.services.slack.messages().find((m) => m.text?.includes(`(${userId})`)),
+    );
+    expect(notice.text).toBe(
+      `New sign-up: Grace Hopper (${userId}), joined Navy Labs as org:member, Cobol Co as org:member`,
+    );
   });
 
   test.each([
