@@ -17,6 +17,7 @@ import type { Report } from './report';
 import { table } from './report';
 import { scaleSection } from './scale';
 import { parseArgs, type Section } from './settings';
+import { sizesErrors, sizesSection } from './sizes';
 import type { Bench } from './stack';
 import { WorkerHost } from './worker-host';
 
@@ -104,6 +105,11 @@ async function main(): Promise<number> {
       inline: async () => void (report.inline = await inlineSection(bench)),
       cost: async () => void (report.cost = await costSection(bench)),
       scale: async () => void (report.scale = await scaleSection(bench)),
+      sizes: async () => {
+        report.sizes = await sizesSection(bench);
+        // A part whose result was wrong has no figures: it is an error of the run.
+        for (const error of sizesErrors(report.sizes)) report.errors.push({ section: 'sizes', error });
+      },
     };
     for (const section of settings.sections) {
       const s0 = performance.now();

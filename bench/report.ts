@@ -4,6 +4,7 @@ import type { IngestReport, VariantSummary } from './ingest';
 import type { InlineReport } from './inline';
 import type { ScaleReport } from './scale';
 import type { Settings } from './settings';
+import type { SizesReport } from './sizes';
 
 /** The JSON report: where and how it ran, then each section's figures (every per-pair value kept). */
 export interface Report {
@@ -27,6 +28,7 @@ export interface Report {
   inline?: InlineReport;
   cost?: CostReport;
   scale?: ScaleReport;
+  sizes?: SizesReport;
   errors: { section: string; error: string }[];
 }
 
@@ -43,9 +45,66 @@ function spread(ratios: readonly number[]): string {
   return ` [${fixed(Math.min(...ratios))}–${fixed(Math.max(...ratios))}]`;
 }
 
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** The sizes section's rows: a part with a wrong result shows the error instead of figures. */
+function sizesRows(sizes: SizesReport): Row[] {
+  const rows: Row[] = [];
+  const wrong = (measure: string, error: string): Row => [
+    measure,
+    'ERROR (below)',
+    error.slice(0, 60),
+    '',
+    '',
+  ];
+  const { orgMembers, userOrgs, backfillUsers } = {
+    orgMembers: sizes.organizationDeleted.figures?.members ?? sizes.organizationDeleted.measured?.members,
+    userOrgs:
+      sizes.userInOrganizations.figures?.organizations ?? sizes.userInOrganizations.measured?.organizations,
+    backfillUsers: sizes.backfill.figures?.users ?? sizes.backfill.measured?.users,
+  };
+  const o = sizes.organizationDeleted;
+  const orgName = `sizes: organization.deleted, ${count(orgMembers ?? 0)} members (single runs, SF 150 ms, durable Temporal)`;
+  if (o.figures) {
+    const f = o.figures;
+    rows.push([
+      orgName,
+      `${f.seconds} s, ${f.salesforceCalls} SF calls`,
+      `${count(f.records)} records`,
+      `${fixed(f.callsPer150Records)} calls/150 records`,
+      '≤ 1',
+    ]);
+  } else rows.push(wrong(orgName, o.error ?? 'no figures'));
+  const u = sizes.userInOrganizations;
+  const userName = `sizes: user.created, user in ${count(userOrgs ?? 0)} organizations`;
+  if (u.figures) {
+    const f = u.figures;
+    rows.push([
+      userName,
+      `${f.seconds} s, ${f.salesforceCalls} SF calls`,
+      `${f.memberships} memberships, ${f.welcomeEmails} email`,
+      '',
+      '',
+    ]);
+  } else rows.push(wrong(userName, u.error ?? 'no figures'));
+  const b = sizes.backfill;
+  const backfillName = `sizes: backfill of ${count(backfillUsers ?? 0)} users: records/s`;
+  if (b.figures) {
+    const f = b.figures;
+    rows.push([
+      backfillName,
+      `${f.recordsPerSecond}/s (${f.seconds} s)`,
+      `${f.salesforceCalls} SF calls, worker RSS ${f.workerRss.beforeMiB} → ${f.workerRss.endMiB} MiB (max ${f.workerRss.maxMiB})`,
+      `${f.callsPerRecord} calls/record`,
+      '',
+    ]);
+  } else rows.push(wrong(backfillName, b.error ?? 'no figures'));
+  return rows;
+}
+
 export function table(report: Report): string {
   const rows: Row[] = [['measure', 'variant', 'baseline', 'ratio', 'target']];
-  const { ingest, e2e, inline, cost, scale } = report;
+  const { ingest, e2e, inline, cost, scale, sizes } = report;
   if (ingest) {
     const s = ingest.summary;
     rows.push(
@@ -148,6 +207,7 @@ export function table(report: Report): string {
       ]);
     }
   }
+  if (sizes) rows.push(...sizesRows(sizes));
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const lines = rows.map((r) =>
     r

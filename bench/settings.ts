@@ -1,5 +1,5 @@
 /** The benchmark's sections, in the order they run. */
-export const SECTIONS = ['ingest', 'e2e', 'inline', 'cost', 'scale'] as const;
+export const SECTIONS = ['ingest', 'e2e', 'inline', 'cost', 'scale', 'sizes'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** Sizes and durations of one mode. */
@@ -37,6 +37,20 @@ export interface Settings {
     /** Per 1000 events. */
     deadlineMsPer1k: number;
   };
+  /** Real sizes (issue 11), on a durable Temporal server with the REALISTIC latency profile. */
+  sizes: {
+    /** Members of the organization deleted (each a Contact and a membership; half with a second membership). */
+    orgMembers: number;
+    /** The other organizations that half the members also belong to. */
+    otherOrgs: number;
+    /** Organizations the signed-up user already belongs to. */
+    userOrgs: number;
+    /** Users in Clerk for the backfill (100k behind --full). */
+    backfillUsers: number;
+    /** Per webhook-driven part, from delivery to the workflow's result. */
+    deadlineMs: number;
+    backfillDeadlineMs: number;
+  };
 }
 
 const DEFAULT: Settings = {
@@ -57,6 +71,14 @@ const DEFAULT: Settings = {
   inline: { poolSize: 2_000, faults: { users: 40, stormMs: 60_000 } },
   cost: { perType: 20 },
   scale: { pairEvents: 300, sizes: [1_000, 10_000], concurrency: 32, deadlineMsPer1k: 120_000 },
+  sizes: {
+    orgMembers: 10_000,
+    otherOrgs: 5,
+    userOrgs: 500,
+    backfillUsers: 5_000,
+    deadlineMs: 900_000,
+    backfillDeadlineMs: 900_000,
+  },
 };
 
 /** The settings a command line asks for: `--quick`, `--full`, `--pairs=N`, `--events=N`, `--only=a,b`, `--cpu-prof`. */
@@ -83,12 +105,14 @@ export function parseArgs(argv: readonly string[]): Settings {
     s.inline = { poolSize: 300, faults: { users: 8, stormMs: 10_000 } };
     s.cost.perType = 4;
     s.scale = { ...s.scale, pairEvents: 60, sizes: [100, 400] };
+    s.sizes = { ...s.sizes, orgMembers: 1_000, userOrgs: 50, backfillUsers: 500 };
   }
   if (flags.has('full')) {
     s.mode = 'full';
     s.ramp = { ...s.ramp, stepMs: 3_000, maxSteps: 18 };
     s.e2e.events = 500;
     s.scale = { ...s.scale, pairEvents: 1_000, sizes: [1_000, 10_000, 100_000] };
+    s.sizes = { ...s.sizes, backfillUsers: 100_000, backfillDeadlineMs: 3 * 3_600_000 };
   }
   const int = (name: string, min: number) => {
     const v = Number(flags.get(name));

@@ -1,5 +1,6 @@
 import type { ClerkClient } from '@clerk/backend';
 import { ApplicationFailure } from '@temporalio/common';
+import { MAX_USER_MEMBERSHIPS } from '../shared/batches';
 import { checkClerk, ClerkMembership } from '../shared/clerk';
 import { membershipSyncFrom, type MembershipSync } from '../shared/mapping';
 import { classified, classifyClerk } from './errors';
@@ -58,6 +59,15 @@ export function clerkActivities(clerk: ClerkClient | undefined) {
       } catch (err) {
         if (isNotFound(err)) return []; // deleted since: its user.deleted will follow
         throw err;
+      }
+      if (found.size > MAX_USER_MEMBERSHIPS) {
+        throw ApplicationFailure.create({
+          type: 'TooManyMemberships',
+          message:
+            `user ${input.userId} is in ${found.size} organizations; a user.created syncs at most ` +
+            `${MAX_USER_MEMBERSHIPS} (their list travels in the workflow history); the backfill imports any number`,
+          nonRetryable: true,
+        });
       }
       // Oldest first: the first organization the user joined becomes the Contact's Account.
       return [...found.values()].sort((a, b) => a.joinedAt - b.joinedAt).map((f) => f.sync);

@@ -7,6 +7,7 @@ import {
   WorkflowFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { dataConverter } from '../codec';
 import { readEnv, loadConfig } from '../config';
@@ -144,7 +145,11 @@ async function run(input: BackfillInput, deps: BackfillDeps): Promise<BackfillOu
   } catch (err) {
     const cause = err instanceof WorkflowFailedError ? (err.cause ?? err) : err;
     out.write(`${workflowId} failed: ${cause instanceof Error ? cause.message : String(cause)}\n`);
-    return { exitCode: 1, workflowId, attached };
+    // Finished every page, but Salesforce refused some records: the report says which.
+    const [report] =
+      cause instanceof ApplicationFailure && cause.type === 'BackfillIncomplete' ? (cause.details ?? []) : [];
+    if (report) out.write(summary(workflowId, report as BackfillReport, Date.now() - begun));
+    return { exitCode: 1, workflowId, attached, ...(report ? { report: report as BackfillReport } : {}) };
   }
 }
 

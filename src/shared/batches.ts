@@ -12,3 +12,10 @@ export const MEMBERSHIPS_WITH_CONTACT = 2;
  * seconds even on a slow org — well inside the activity's timeout.
  */
 export const MEMBERSHIP_BATCH = 200;
+
+/**
+ * Organizations of one user that a `user.created` takes: the list travels in the workflow's history (~450 bytes a
+ * membership), and Temporal refuses a payload over 2 MB. A user in more fails at once, saying so, instead of an
+ * activity whose result Temporal keeps refusing.
+ */
+export const MAX_USER_MEMBERSHIPS = 4000;

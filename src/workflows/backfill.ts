@@ -194,10 +194,24 @@ export async function backfillFromClerk(input: BackfillInput = {}): Promise<Back
   }
   const progress = progressOf(state, dryRun);
   const changed = PHASES.reduce((n, kind) => n + state.totals[kind].created + state.totals[kind].updated, 0);
-  return {
+  const report: BackfillReport = {
     ...progress,
     changed: changed + state.accountIdsSet,
     failures: state.failures,
     moreFailures: state.moreFailures,
   };
+  const refused = state.failures.length + state.moreFailures;
+  if (refused > 0 && !dryRun) {
+    // Everything else is written; these are not: the run fails (not COMPLETED), naming them, with the report.
+    const named = state.failures.slice(0, 5).map((f) => `${f.kind} ${f.id} (${f.code})`);
+    throw ApplicationFailure.create({
+      type: 'BackfillIncomplete',
+      message:
+        `${refused} record(s) not written: ${named.join(', ')}${refused > named.length ? ', …' : ''}; ` +
+        'fix the cause, then run the backfill again',
+      nonRetryable: true,
+      details: [report],
+    });
+  }
+  return report;
 }
