@@ -13,6 +13,7 @@ import type { Config, SalesforceConfig } from './config';
 import { withDeadline } from './deadline';
 import type { Logger } from './logger';
 import type { SalesforceSession } from './activities/salesforce';
+import { salesforceCredentialRefusal, sessionRefreshRefused } from './activities/errors';
 import {
   CLERK_REQUEST_TIMEOUT_MS,
   SALESFORCE_REQUEST_TIMEOUT_MS,
@@ -96,12 +97,22 @@ function pathOf(url: string): string {
 }
 
 /**
+ * How long a refusal of the credentials by Salesforce's token endpoint (a wrong secret, a disabled connected app) is
+ * reused before asking again: every sync waiting on Salesforce retries (activities/errors.ts, at most a minute apart),
+ * and without this each attempt of each of them would be one more token request with the same wrong secret.
+ */
+export const SALESFORCE_REFUSAL_REUSE_MS = 5_000;
+
+/**
  * One jsforce connection shared by every activity of the worker. jsforce 3 never refreshes a client-credentials
  * session by itself (it looks for a refresh token), so `refreshFn` asks for a new token on INVALID_SESSION_ID.
  *
  * The token request is single-flight (one at a time for the worker) and has its own limit: a hung token request
- * fails every attempt waiting for it once, after `tokenMs`, and the next attempt asks again. The worker passes
- * `SYNC_SALESFORCE_TIMEOUTS`; the default suits `clerk-sync salesforce setup`.
+ * fails every attempt waiting for it once, after `tokenMs`, and the next attempt asks again. A refusal of the
+ * credentials is answered from memory for `SALESFORCE_REFUSAL_REUSE_MS`. A refresh that fails on refused credentials
+ * (or a fixed session, which cannot be renewed, that Salesforce no longer accepts) fails with
+ * `sessionRefreshRefused`, so that the classifier names the cause through jsforce's rewording of the error.
+ * The worker passes `SYNC_SALESFORCE_TIMEOUTS`; the default suits `clerk-sync salesforce setup`.
  */
 export function salesforceSession(
   config: SalesforceConfig,
@@ -114,15 +125,46 @@ export function salesforceSession(
       instanceUrl: config.instanceUrl,
       accessToken: config.accessToken,
       version: config.apiVersion,
+      // Called by jsforce when Salesforce answers INVALID_SESSION_ID (REST 401 or SOAP fault): nothing can renew it.
+      refreshFn: (_c, callback) => {
+        callback(
+          sessionRefreshRefused('INVALID_SESSION_ID', 'Salesforce no longer accepts the access token'),
+        );
+      },
     });
     conn._transport = transport;
     return { apiVersion: config.apiVersion, connection: () => Promise.resolve(conn) };
   }
-  const requestToken = (c: Connection, what: string) =>
+  let refusal: { err: Error; at: number } | undefined;
+  /** The token endpoint's refusal of a moment ago, if any. */
+  const recentRefusal = (): { err: Error } | undefined =>
+    refusal && Date.now() - refusal.at < SALESFORCE_REFUSAL_REUSE_MS ? refusal : undefined;
+  const remember = <T>(token: Promise<T>): Promise<T> =>
+    token.then(
+      (res) => {
+        refusal = undefined;
+        return res;
+      },
+      (err: unknown) => {
+        if (err instanceof Error && salesforceCredentialRefusal(err)) refusal = { err, at: Date.now() };
+        throw err;
+      },
+    );
+  const requestToken = (c: Connection, what: string) => {
+    const refused = recentRefusal();
+    if (refused) return Promise.reject(refused.err);
     // Not cancellable by the activity that happened to start it: the others wait for the same token.
-    withDeadline(what, timeouts.tokenMs, () => c.oauth2.requestToken({ grant_type: 'client_credentials' }), {
-      cancellation: null,
-    });
+    return remember(
+      withDeadline(
+        what,
+        timeouts.tokenMs,
+        () => c.oauth2.requestToken({ grant_type: 'client_credentials' }),
+        {
+          cancellation: null,
+        },
+      ),
+    );
+  };
   const conn = new Connection({
     oauth2: { loginUrl: config.loginUrl, clientId: config.clientId, clientSecret: config.clientSecret },
     loginUrl: config.loginUrl,
@@ -134,7 +176,9 @@ export function salesforceSession(
           callback(undefined, res.access_token, res);
         },
         (err: Error) => {
-          callback(err);
+          // jsforce keeps only the message ("Unable to refresh session due to: …"): keep the code in it.
+          const refused = salesforceCredentialRefusal(err);
+          callback(refused ? sessionRefreshRefused(refused.code, refused.description) : err);
         },
       );
     },
@@ -146,11 +190,15 @@ export function salesforceSession(
     apiVersion: config.apiVersion,
     connection() {
       if (conn.accessToken) return Promise.resolve(conn);
-      authorizing ??= withDeadline(
-        'Salesforce OAuth token request',
-        timeouts.tokenMs,
-        () => conn.authorize({ grant_type: 'client_credentials' }),
-        { cancellation: null },
+      const refused = recentRefusal();
+      if (refused) return Promise.reject(refused.err);
+      authorizing ??= remember(
+        withDeadline(
+          'Salesforce OAuth token request',
+          timeouts.tokenMs,
+          () => conn.authorize({ grant_type: 'client_credentials' }),
+          { cancellation: null },
+        ),
       ).then(
         () => conn,
         (err: unknown) => {

@@ -155,6 +155,10 @@ const schema = z.object({
   CLERK_SYNC_ENCRYPTION_KEY: encryptionKeys,
   CLERK_SYNC_ALLOW_PLAINTEXT_INPUTS: flag,
   CLERK_SYNC_CODEC_ORIGINS: origins,
+  CLERK_SYNC_WORKER_METRICS_ADDRESS: optionalText.refine(
+    (v) => v === undefined || /^[\w.-]+:\d{1,5}$|^\[[\da-fA-F:]+\]:\d{1,5}$/.test(v),
+    { message: 'must be host:port, e.g. 0.0.0.0:9464' },
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -198,6 +202,8 @@ export interface Config {
   readonly allowPlaintextInputs: boolean;
   /** Browser origins the codec server answers (CORS), e.g. the Temporal Web UI's. */
   readonly codecOrigins: readonly string[];
+  /** Where the worker serves Prometheus metrics (the SDK's and clerk-sync's own); none when absent. */
+  readonly workerMetricsAddress?: string;
   readonly logLevel: string;
 }
 
@@ -302,6 +308,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnv()):
     encryptionKeys: e.CLERK_SYNC_ENCRYPTION_KEY ?? [],
     allowPlaintextInputs: e.CLERK_SYNC_ALLOW_PLAINTEXT_INPUTS,
     codecOrigins: e.CLERK_SYNC_CODEC_ORIGINS ?? [],
+    workerMetricsAddress: e.CLERK_SYNC_WORKER_METRICS_ADDRESS,
     logLevel: e.LOG_LEVEL,
   });
 }

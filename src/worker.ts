@@ -24,8 +24,13 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
   ERROR: 'error',
 };
 
-/** Routes the Temporal SDK's logs (worker, workflow `log`, activity `log`) into pino; call once per process. */
-export function installRuntimeLogger(logger: Logger): void {
+/**
+ * Routes the Temporal SDK's logs (worker, workflow `log`, activity `log`) into pino; call once per process. With
+ * `metrics.prometheus`, the SDK also serves its metrics (the worker's own, and `clerk_sync_credential_rejections`:
+ * activities/credential-alerts.ts) in Prometheus text format on that address (`host:port`, path `/metrics`);
+ * without it they are not recorded.
+ */
+export function installRuntimeLogger(logger: Logger, metrics: { prometheus?: string } = {}): void {
   Runtime.install({
     logger: new DefaultLogger(
       logger.isLevelEnabled('debug') ? 'DEBUG' : 'INFO',
@@ -33,6 +38,9 @@ export function installRuntimeLogger(logger: Logger): void {
         logger[LEVELS[level]]({ ...meta }, message);
       },
     ),
+    ...(metrics.prometheus && {
+      telemetryOptions: { metrics: { prometheus: { bindAddress: metrics.prometheus } } },
+    }),
   });
 }
 
@@ -125,7 +133,7 @@ export async function runWorkers(workers: Worker[]): Promise<void> {
 /** `clerk-sync worker`: registers search attributes, then polls until SIGINT/SIGTERM. */
 export async function runWorker(config: Config, logger: Logger): Promise<void> {
   requireFor(config, 'worker');
-  installRuntimeLogger(logger);
+  installRuntimeLogger(logger, { prometheus: config.workerMetricsAddress });
   const client = await Connection.connect(connectionOptions(config.temporal));
   try {
     await ensureSearchAttributes(client, config.temporal.namespace, logger);
