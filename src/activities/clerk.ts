@@ -1,4 +1,4 @@
-import type { ClerkClient } from '@clerk/backend';
+import type { ClerkClient, OrganizationMembership } from '@clerk/backend';
 import { ApplicationFailure } from '@temporalio/common';
 import { MAX_USER_MEMBERSHIPS } from '../shared/batches';
 import { checkClerk, ClerkMembership } from '../shared/clerk';
@@ -28,6 +28,30 @@ async function readAll<T>(
 
 const isNotFound = (err: unknown) => (err as { status?: unknown })?.status === 404;
 
+/**
+ * A user's memberships, every page, each once (a membership added while the pages are read shifts the offsets, and
+ * a row can come twice), oldest first; null once the user is deleted (its user.deleted follows). The sync's
+ * look-up and the backfill's share it.
+ */
+export async function membershipsOfUser(
+  clerk: ClerkClient,
+  userId: string,
+): Promise<OrganizationMembership[] | null> {
+  const found = new Map<string, OrganizationMembership>();
+  try {
+    await readAll(
+      (offset) => clerk.users.getOrganizationMembershipList({ userId, limit: PAGE, offset }),
+      (data) => {
+        for (const m of data) found.set(m.id, m);
+      },
+    );
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+  return [...found.values()].sort((a, b) => a.createdAt - b.createdAt);
+}
+
 function toSync(raw: unknown): MembershipSync {
   const checked = checkClerk(ClerkMembership, raw);
   if (!checked.ok) {
@@ -46,31 +70,19 @@ export function clerkActivities(clerk: ClerkClient | undefined) {
     /** user.created: the user's current memberships (a user can join through an invitation before the webhook lands). */
     async listUserMemberships(input: { userId: string }): Promise<MembershipSync[] | 'skipped'> {
       if (!clerk) return 'skipped';
-      // By membership id: a membership added while the pages are read shifts the offsets, and a row can come twice.
-      const found = new Map<string, { sync: MembershipSync; joinedAt: number }>();
-      try {
-        await readAll(
-          (offset) =>
-            clerk.users.getOrganizationMembershipList({ userId: input.userId, limit: PAGE, offset }),
-          (data) => {
-            for (const m of data) found.set(m.id, { sync: toSync(m.raw), joinedAt: m.createdAt });
-          },
-        );
-      } catch (err) {
-        if (isNotFound(err)) return []; // deleted since: its user.deleted will follow
-        throw err;
-      }
-      if (found.size > MAX_USER_MEMBERSHIPS) {
+      const found = await membershipsOfUser(clerk, input.userId);
+      if (found === null) return []; // deleted since: its user.deleted will follow
+      if (found.length > MAX_USER_MEMBERSHIPS) {
         throw ApplicationFailure.create({
           type: 'TooManyMemberships',
           message:
-            `user ${input.userId} is in ${found.size} organizations; a user.created syncs at most ` +
+            `user ${input.userId} is in ${found.length} organizations; a user.created syncs at most ` +
             `${MAX_USER_MEMBERSHIPS} (their list travels in the workflow history); the backfill imports any number`,
           nonRetryable: true,
         });
       }
       // Oldest first: the first organization the user joined becomes the Contact's Account.
-      return [...found.values()].sort((a, b) => a.joinedAt - b.joinedAt).map((f) => f.sync);
+      return found.map((m) => toSync(m.raw));
     },
 
     /**

@@ -6,7 +6,7 @@ import {
   SALESFORCE_LIMITS,
   SalesforceEngine,
   soql,
-} from '../../src/activities/salesforce-engine';
+} from '../../src/activities/salesforce/engine';
 
 // The Salesforce engine's rules, without Temporal or the sandbox: a recording connection stands in for jsforce and
 // answers every subrequest 200 (queries with their pages, collections with one save result per record).

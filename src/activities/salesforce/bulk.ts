@@ -1,8 +1,9 @@
 import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { MEMBERSHIP_BATCH } from '../shared/batches';
-import type { MembershipSync } from '../shared/mapping';
-import { classifySalesforce, SalesforceError } from './errors';
+import { MEMBERSHIP_BATCH } from '../../shared/batches';
+import type { MembershipSync } from '../../shared/mapping';
+import { classifySalesforce, SalesforceError } from '../errors';
+import { addLink } from './plans';
 import {
   CompositePlan,
   engineFor,
@@ -14,7 +15,7 @@ import {
   soql,
   type CompositeResult,
   type SaveResult,
-} from './salesforce-engine';
+} from './engine';
 
 // The Salesforce work whose size has no bound: an organization's members, a user's organizations. Each activity
 // works in rounds that fit one or two Composite calls of sObject Collections (up to 5,000 records a call) and
@@ -414,21 +415,6 @@ function guardedMembershipUpdate(plan: CompositePlan, ref: string, s: Membership
       Role__c: s.membership.Role__c,
       Clerk_Updated_At__c: s.version,
     });
-}
-
-/**
- * Links an existing Account (made before its organization, `POST /api/organizations`) to the organization, unless it
- * is linked to another one.
- */
-export function addLink(plan: CompositePlan, ref: string, accountId: string, organizationId: string): void {
-  plan.query(
-    `${ref}Linkable`,
-    `SELECT Id FROM Account WHERE Id = ${soql(accountId)} AND (Clerk_Organization_Id__c = null OR Clerk_Organization_Id__c = ${soql(organizationId)})`,
-  );
-  plan.update(ref, 'Account', firstRecord(`${ref}Linkable`), {
-    Clerk_Organization_Id__c: organizationId,
-    Clerk_Status__c: 'Active',
-  });
 }
 
 /**
