@@ -15,7 +15,7 @@ export function ceilingActivities(writes: Writes, profile: LatencyProfile | unde
     async lookup(): Promise<void> {
       await wait(profile?.clerk);
     },
-    /** upsertContact's place: its end is the sync's "Salesforce write". */
+    /** onboardContact's place: its end is the sync's "Salesforce write". */
     async write(id: string): Promise<void> {
       await wait(profile?.salesforce);
       writes.set(id, Date.now());

@@ -90,11 +90,7 @@ export function clerkActivities(clerk: ClerkClient | undefined) {
      * the organization's private metadata, so a retry after a lost answer finds the organization instead of making a
      * second one, and the organization's own webhooks land on that Account.
      */
-    async createOrganizationForAccount(input: {
-      accountId: string;
-      name: string;
-      createdBy?: string;
-    }): Promise<{
+    async createClerkOrganization(input: { accountId: string; name: string; createdBy?: string }): Promise<{
       organizationId: string;
       created: boolean;
     }> {

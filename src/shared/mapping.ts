@@ -133,7 +133,7 @@ export function linkedAccountId(
   return typeof id === 'string' && ACCOUNT_ID.test(id) ? id : undefined;
 }
 
-/** A Clerk membership → what `upsertContact`/`upsertMembership` apply. */
+/** A Clerk membership → what `onboardContact`/`syncMemberships`/`upsertMembership` apply. */
 export function membershipSyncFrom(m: ClerkMembership): MembershipSync {
   return {
     membership: membershipFrom(m),

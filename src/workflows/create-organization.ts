@@ -25,7 +25,7 @@ export async function createOrganizationForAccount(
   }
   if (account.organizationId)
     return { organizationId: account.organizationId, accountId: request.accountId, created: false };
-  const { organizationId, created } = await clerk.createOrganizationForAccount({
+  const { organizationId, created } = await clerk.createClerkOrganization({
     accountId: request.accountId,
     name: account.name,
     createdBy: request.createdBy,

@@ -45,7 +45,7 @@ export async function removeMembership(
   const target = { userId, organizationId: m.organization.id, membershipId: m.id };
   let outcome: MembershipRemoval;
   try {
-    outcome = await salesforce.removeMembership(target);
+    outcome = await salesforce.deleteMembershipAndMoveContact(target);
   } catch (err) {
     const partial = partialRemovalOf(err);
     if (!partial) throw err;

@@ -24,7 +24,7 @@ export async function onboardUser(event: ClerkEvent): Promise<OnboardResult> {
   const contact = contactFromUser(user);
   const found = await clerk.listUserMemberships({ userId: user.id });
   const memberships = found === 'skipped' ? [] : found;
-  const synced = await salesforce.upsertContact({
+  const synced = await salesforce.onboardContact({
     contact,
     version: user.updated_at,
     memberships: memberships.slice(0, MEMBERSHIPS_WITH_CONTACT),
@@ -87,8 +87,11 @@ function refusedForGood(err: unknown): boolean {
 /** user.updated: the Contact's fields, unless Salesforce already holds a newer version of the user. */
 export async function syncUser(event: ClerkEvent): Promise<{ contact: 'created' | 'updated' | 'unchanged' }> {
   const user = parseData(ClerkUser, event);
-  const synced = await salesforce.upsertContact({ contact: contactFromUser(user), version: user.updated_at });
-  return { contact: synced.contact };
+  const contact = await salesforce.upsertContact({
+    contact: contactFromUser(user),
+    version: user.updated_at,
+  });
+  return { contact };
 }
 
 /** user.deleted: the Contact kept as Deleted, without Account; its memberships removed. Final for the user. */

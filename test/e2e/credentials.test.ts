@@ -129,20 +129,20 @@ it('a wrong Salesforce client secret: named on the pending activity, logged once
   const started = Date.now();
   const { svixId, runId, userId, address } = await signUp();
 
-  const first = await failingActivity(svixId, 'upsertContact', 'SalesforceAuthRejected');
+  const first = await failingActivity(svixId, 'onboardContact', 'SalesforceAuthRejected');
   expect(Date.now() - started).toBeLessThan(60_000);
   expect(first.lastFailure?.message).toBe(
     'invalid_client: invalid client credentials — check SALESFORCE_CLIENT_ID / SALESFORCE_CLIENT_SECRET',
   );
   // Retried: a second attempt fails the same way, one line in the log for both, both counted.
-  await failingActivity(svixId, 'upsertContact', 'SalesforceAuthRejected', 3);
+  await failingActivity(svixId, 'onboardContact', 'SalesforceAuthRejected', 3);
   const logged = alertLines('SalesforceAuthRejected', 'invalid_client');
   expect(logged).toHaveLength(1);
   expect(logged[0]).toMatchObject({
     msg: expect.stringContaining('check SALESFORCE_CLIENT_ID / SALESFORCE_CLIENT_SECRET') as string,
     service: 'salesforce',
     workflowId: svixId,
-    activityType: 'upsertContact',
+    activityType: 'onboardContact',
   });
   expect(await rejections('salesforce', 'invalid_client')).toBeGreaterThanOrEqual(2);
   expect(JSON.stringify(lines)).not.toContain('not-the-secret-3f9a'); // the secret itself is never logged
@@ -152,7 +152,7 @@ it('a wrong Salesforce client secret: named on the pending activity, logged once
   const handle = stack.client.workflow.getHandle(svixId, runId);
   await expect(handle.result()).resolves.toMatchObject({ contact: 'created', welcomeEmail: 'sent' });
   expect((await stack.client.workflow.getHandle(svixId).describe()).runId).toBe(runId);
-  const upsert = (await activitiesOf(stack, svixId)).find((a) => a.activity === 'upsertContact');
+  const upsert = (await activitiesOf(stack, svixId)).find((a) => a.activity === 'onboardContact');
   expect(upsert).toMatchObject({ outcome: 'completed', attempt: expect.any(Number) as number });
   expect(upsert!.attempt).toBeGreaterThanOrEqual(3);
   expect(await contactsOf(userId)).toBe(1);
@@ -170,7 +170,7 @@ it('a fixed access token Salesforce refuses: INVALID_SESSION_ID naming SALESFORC
     },
   }));
   const { svixId, userId } = await signUp();
-  const pending = await failingActivity(svixId, 'upsertContact', 'SalesforceAuthRejected');
+  const pending = await failingActivity(svixId, 'onboardContact', 'SalesforceAuthRejected');
   expect(pending.lastFailure?.message).toMatch(
     /^INVALID_SESSION_ID: .* — check SALESFORCE_ACCESS_TOKEN \/ SALESFORCE_INSTANCE_URL/,
   );

@@ -88,7 +88,7 @@ describe('a service that hangs costs one attempt, and the sync completes', () =>
     // One failed attempt, at the token limit, then the retry asks for a token again.
     expect(ms).toBeGreaterThanOrEqual(SALESFORCE_TOKEN_TIMEOUT_MS);
     expect(ms).toBeLessThan(SALESFORCE_TOKEN_TIMEOUT_MS + 15_000);
-    expect(await closingAttempt(svixId, 'upsertContact')).toEqual({
+    expect(await closingAttempt(svixId, 'onboardContact')).toEqual({
       attempt: 2,
       lastFailure: `NO_RESPONSE: Salesforce OAuth token request: no answer within ${SALESFORCE_TOKEN_TIMEOUT_MS / 1000} s`,
     });

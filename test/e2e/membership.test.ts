@@ -210,7 +210,7 @@ describe('organizationMembership.deleted', () => {
     expect(await finish(svixId)).toEqual({ removed: true, accountMoved: true });
     expect(await stack.client.workflow.getHandle(`${svixId}/slack-notice`).result()).toBe('posted');
     expect(await activitiesOf(stack, svixId)).toEqual([
-      { activity: 'removeMembership', attempt: 2, outcome: 'completed' },
+      { activity: 'deleteMembershipAndMoveContact', attempt: 2, outcome: 'completed' },
     ]);
     expect((await memberships(userId)).map((m) => m.org)).toEqual([orgB]);
     expect((await contact(userId)).org).toBe(orgB);

@@ -82,7 +82,7 @@ describe('transient failures are retried with backoff until they pass', () => {
     const faulted = stack.sandbox.calls('salesforce').filter((c) => c.faultId === fault);
     expect(faulted.map((c) => c.status)).toEqual([503, 503, 503]);
     expect(await activitiesOf(stack, svixId)).toContainEqual({
-      activity: 'upsertContact',
+      activity: 'onboardContact',
       attempt: 4,
       outcome: 'completed',
     });
@@ -149,7 +149,7 @@ describe('transient failures are retried with backoff until they pass', () => {
       'POST /services/data/vX/composite 200',
     ]);
     expect(await activitiesOf(stack, svixId)).toContainEqual({
-      activity: 'upsertContact',
+      activity: 'onboardContact',
       attempt: 1,
       outcome: 'completed',
     });
@@ -175,7 +175,7 @@ describe('failures a retry cannot fix fail at once, visibly', () => {
     );
     expect(stack.sandbox.calls('salesforce').filter((c) => c.faultId === fault)).toHaveLength(1);
     expect(await activitiesOf(stack, svixId)).toContainEqual({
-      activity: 'upsertContact',
+      activity: 'onboardContact',
       attempt: 1,
       outcome: 'failed',
     });

@@ -85,7 +85,7 @@ describe('listUserMemberships', () => {
   });
 });
 
-describe('createOrganizationForAccount', () => {
+describe('createClerkOrganization', () => {
   it('finds the Account’s organization on the second page of 600 with the same name, instead of a second one', async () => {
     const fake = sandbox.services.clerk;
     const accountId = '001000000000000AAA';
@@ -96,7 +96,7 @@ describe('createOrganizationForAccount', () => {
     }).data as { id: string };
     for (let i = 0; i < 600; i += 1) fake.createOrganization({ name: `Globex ${i}` });
     const before = listCalls(/^\/v1\/organizations$/).length;
-    const found = await clerkActivities(clerk).createOrganizationForAccount({ accountId, name: 'Globex' });
+    const found = await clerkActivities(clerk).createClerkOrganization({ accountId, name: 'Globex' });
     expect(found).toEqual({ organizationId: mine.id, created: false });
     expect(listCalls(/^\/v1\/organizations$/).length - before).toBe(2);
   });

@@ -23,7 +23,7 @@ import {
 // The activities of single events: each is one Composite call of the plans in plans.ts. Every write is idempotent
 // (External IDs, guarded updates), so a retry, a redelivery or a replay lands on the same records.
 
-/** What `upsertContact` did. */
+/** What `onboardContact` did. */
 export interface ContactSyncResult {
   contact: UpsertOutcome;
   /** True when the welcome email belongs to this delivery (claimed on the Contact now or by an earlier attempt). */
@@ -39,11 +39,11 @@ export function eventActivities(session: SalesforceSession, options: { welcomeEm
 
   return {
     /**
-     * user.created / user.updated: the Contact (guarded by Clerk's `updated_at`), the first memberships (at most
-     * `MEMBERSHIPS_WITH_CONTACT`; the rest go through `syncMemberships`), and for user.created the claim of the
-     * welcome email — one API call.
+     * user.created: the Contact (guarded by Clerk's `updated_at`), its first memberships (at most
+     * `MEMBERSHIPS_WITH_CONTACT`; the rest go through `syncMemberships`) and the claim of the welcome email — one
+     * API call.
      */
-    async upsertContact(input: {
+    async onboardContact(input: {
       contact: ContactFields;
       version: number;
       memberships?: MembershipSync[];
@@ -55,7 +55,7 @@ export function eventActivities(session: SalesforceSession, options: { welcomeEm
       const memberships = input.memberships ?? [];
       if (memberships.length > MEMBERSHIPS_WITH_CONTACT)
         throw new Error(
-          `upsertContact takes at most ${MEMBERSHIPS_WITH_CONTACT} memberships; use syncMemberships`,
+          `onboardContact takes at most ${MEMBERSHIPS_WITH_CONTACT} memberships; use syncMemberships`,
         );
       const plan = newPlan();
       guardedUpsert(
@@ -106,6 +106,22 @@ export function eventActivities(session: SalesforceSession, options: { welcomeEm
         });
       });
       return result;
+    },
+
+    /** user.updated: the Contact's fields, unless Salesforce holds a newer version of the user — one API call. */
+    async upsertContact(input: { contact: ContactFields; version: number }): Promise<UpsertOutcome> {
+      const sf = await engineFor(session);
+      const plan = newPlan();
+      guardedUpsert(
+        plan,
+        'contact',
+        'Contact',
+        { field: 'Clerk_User_Id__c', value: input.contact.Clerk_User_Id__c },
+        { ...input.contact },
+        input.version,
+        { Clerk_Status__c: 'Active' },
+      );
+      return outcomeOf(await sf.send(plan), 'contact');
     },
 
     /** organization.created / .updated: the Account, guarded by Clerk's `updated_at`; linked to `accountId` when given. */
@@ -196,7 +212,7 @@ export function eventActivities(session: SalesforceSession, options: { welcomeEm
      * whole (each part is idempotent). When Salesforce rejects one part for good (a validation rule, a trigger),
      * the failure is non-retryable and carries what the other part applied (`PartialRemoval`), for the saga.
      */
-    async removeMembership(input: {
+    async deleteMembershipAndMoveContact(input: {
       userId: string;
       organizationId: string;
       membershipId: string;

@@ -131,7 +131,7 @@ export interface AccountMove {
   accountId: string | null;
 }
 
-/** What `removeMembership` changed, for the saga's undo. */
+/** What `deleteMembershipAndMoveContact` changed, for the saga's undo. */
 export interface MembershipRemoval {
   /** This delivery deleted the membership (in this attempt or an earlier one); false when it was already gone. */
   removed: boolean;
