@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from 'commander';
+import { inspect } from 'node:util';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { UsageError } from './cli/usage-error';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 
@@ -10,20 +12,18 @@ function portOption(value: string): number {
   return n;
 }
 
-/** Runs a sub-command; a configuration error is one readable message and exit code 2, never a stack trace. */
+/**
+ * Runs a sub-command. A configuration error (exit 2) or a usage error (exit 1) is its message alone: the person at
+ * the command line fixes it from that. Anything else (a gRPC failure in `worker`, a bug) is printed with its stack.
+ */
 function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
   return async (...args: A) => {
     try {
       await fn(...args);
     } catch (err) {
-      if (err instanceof ConfigError) {
+      if (err instanceof ConfigError || err instanceof UsageError || err instanceof CommanderError) {
         process.stderr.write(`clerk-sync: ${err.message}\n`);
-        process.exit(2);
-      }
-      if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof ReferenceError)) {
-        // An expected failure (no sandbox running, an unknown sample…): its message says what to do.
-        process.stderr.write(`clerk-sync: ${err.message}\n`);
-        process.exit(1);
+        process.exit(err instanceof ConfigError ? 2 : 1);
       }
       throw err;
     }
@@ -72,17 +72,11 @@ program
     action(async () => {
       const config = loadConfig();
       const logger = createLogger(config.logLevel);
-      const { Connection } = await import('@temporalio/client');
-      const { connectionOptions, ensureSearchAttributes } = await import('./temporal');
-      const connection = await Connection.connect(connectionOptions(config.temporal));
-      try {
-        const added = await ensureSearchAttributes(connection, config.temporal.namespace, logger);
-        process.stdout.write(
-          added.length ? `registered: ${added.join(', ')}\n` : 'search attributes already registered\n',
-        );
-      } finally {
-        await connection.close();
-      }
+      const { registerSearchAttributes } = await import('./temporal');
+      const added = await registerSearchAttributes(config, logger);
+      process.stdout.write(
+        added.length ? `registered: ${added.join(', ')}\n` : 'search attributes already registered\n',
+      );
     }),
   );
 
@@ -202,7 +196,8 @@ program
     ),
   );
 
+// As Node prints an uncaught error: the stack, the causes' (a gRPC failure wrapped by the SDK) and their fields.
 program.parseAsync().catch((err: unknown) => {
-  process.stderr.write(`clerk-sync: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`clerk-sync: ${inspect(err)}\n`);
   process.exit(1);
 });

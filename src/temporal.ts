@@ -1,5 +1,6 @@
-import { Connection, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { dataConverter } from './codec';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { SEARCH_ATTRIBUTES } from './shared/search-attributes';
@@ -9,9 +10,61 @@ export function connectionOptions(t: Config['temporal']): ConnectionOptions & { 
   return { address: t.address, tls: t.tls ? {} : undefined, apiKey: t.apiKey };
 }
 
-/** A client connection that does not dial until first used, so the API starts (and reports not-ready) without Temporal. */
-export function lazyConnection(t: Config['temporal']): Connection {
-  return Connection.lazy(connectionOptions(t));
+/** What a Temporal client is built from: the server, namespace and payload keys. */
+export type TemporalSettings = Pick<Config, 'temporal' | 'encryptionKeys'>;
+
+/** A client of the configured namespace, and the connection it owns (for `/readyz`, search attributes, `close`). */
+export interface TemporalClient {
+  readonly client: Client;
+  readonly connection: Connection;
+}
+
+/**
+ * The one way the API, the CLIs and dev mode reach Temporal: `connectionOptions` (TLS, API key), the configured
+ * namespace, and the payload codec when keys are set. `lazy` dials on first use, so the API starts (and reports
+ * not-ready) without Temporal; otherwise a server that does not answer is an error naming the address.
+ */
+export async function connectTemporal(
+  settings: TemporalSettings,
+  { lazy = false }: { lazy?: boolean } = {},
+): Promise<TemporalClient> {
+  const t = settings.temporal;
+  const connection = lazy ? Connection.lazy(connectionOptions(t)) : await dial(t);
+  const client = new Client({
+    connection,
+    namespace: t.namespace,
+    dataConverter: dataConverter(settings.encryptionKeys),
+  });
+  return { client, connection };
+}
+
+async function dial(t: Config['temporal']): Promise<Connection> {
+  try {
+    return await Connection.connect(connectionOptions(t));
+  } catch (err) {
+    throw new Error(`cannot reach Temporal at ${t.address} (${temporalErrorMessage(err)})`, {
+      cause: err,
+    });
+  }
+}
+
+/** An error's message, with the gRPC error's that a Temporal error wraps (TemporalUnavailable, ServiceError). */
+export function temporalErrorMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.cause instanceof Error ? `${err.message} (${err.cause.message})` : err.message;
+}
+
+/** `ensureSearchAttributes` over a connection of its own: `temporal-setup` and dev mode, before anything starts. */
+export async function registerSearchAttributes(
+  settings: TemporalSettings,
+  logger: Logger,
+): Promise<string[]> {
+  const { connection } = await connectTemporal(settings);
+  try {
+    return await ensureSearchAttributes(connection, settings.temporal.namespace, logger);
+  } finally {
+    await connection.close();
+  }
 }
 
 /**

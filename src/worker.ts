@@ -1,4 +1,3 @@
-import { Connection } from '@temporalio/client';
 import {
   DefaultLogger,
   NativeConnection,
@@ -13,7 +12,7 @@ import { dataConverter } from './codec';
 import { requireFor, type Config } from './config';
 import type { Logger } from './logger';
 import { emailTaskQueue, NOTIFICATION_RATES, slackTaskQueue } from './shared/task-queues';
-import { connectionOptions, ensureSearchAttributes } from './temporal';
+import { connectionOptions, registerSearchAttributes } from './temporal';
 import { bundleOptions, prebuiltBundle } from './workflow-bundle';
 
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
@@ -134,12 +133,7 @@ export async function runWorkers(workers: Worker[]): Promise<void> {
 export async function runWorker(config: Config, logger: Logger): Promise<void> {
   requireFor(config, 'worker');
   installRuntimeLogger(logger, { prometheus: config.workerMetricsAddress });
-  const client = await Connection.connect(connectionOptions(config.temporal));
-  try {
-    await ensureSearchAttributes(client, config.temporal.namespace, logger);
-  } finally {
-    await client.close();
-  }
+  await registerSearchAttributes(config, logger);
   const connection = await NativeConnection.connect(connectionOptions(config.temporal));
   try {
     const workers = await createWorkers({

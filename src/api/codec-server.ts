@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Payload } from '@temporalio/common';
 import type { Context } from 'koa';
@@ -6,6 +5,7 @@ import getRawBody from 'raw-body';
 import { z } from 'zod';
 import { EncryptionCodec, PayloadDecryptionFailed, type EncryptionKey } from '../codec';
 import type { Logger } from '../logger';
+import { requireBearer } from './bearer';
 import { HttpError } from './errors';
 
 /** Where the codec server is mounted; the Web UI is pointed at `<API URL>/codec`. */
@@ -69,12 +69,6 @@ function toJson({ metadata, data }: Payload): { metadata: Record<string, string>
   return json;
 }
 
-function sameKey(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 /**
@@ -107,16 +101,9 @@ export function codecRoutes(router: Router, deps: CodecServerDeps): void {
   }
 
   function authorize(ctx: Context): void {
-    const [scheme, token] = ctx.get('authorization').split(' ');
-    if (apiKey && scheme?.toLowerCase() === 'bearer' && token && sameKey(token, apiKey)) return;
     // Socket address, not ctx.ip: app.proxy trusts X-Forwarded-For, which any caller can send.
     if (localUiOrigins && LOOPBACK.has(ctx.req.socket.remoteAddress ?? '')) return;
-    ctx.set('WWW-Authenticate', 'Bearer');
-    throw new HttpError(
-      401,
-      'unauthorized',
-      'A valid Authorization: Bearer <CLERK_SYNC_API_KEY> header is required',
-    );
+    requireBearer(ctx, apiKey);
   }
 
   async function readPayloads(ctx: Context): Promise<Payload[]> {

@@ -1,10 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import { Client } from '@temporalio/client';
-import { dataConverter } from '../codec';
 import { requireFor, type Config } from '../config';
 import type { Logger } from '../logger';
 import { createStarter } from '../starter';
-import { lazyConnection } from '../temporal';
+import { connectTemporal } from '../temporal';
 import { createApp } from './app';
 import { CODEC_PATH } from './codec-server';
 import { createMetrics } from './metrics';
@@ -26,12 +24,7 @@ export async function startApi(
   options: { localUiOrigins?: readonly string[] } = {},
 ): Promise<RunningApi> {
   requireFor(config, 'api');
-  const connection = lazyConnection(config.temporal);
-  const client = new Client({
-    connection,
-    namespace: config.temporal.namespace,
-    dataConverter: dataConverter(config.encryptionKeys),
-  });
+  const { client, connection } = await connectTemporal(config, { lazy: true });
   const app = createApp({
     signingSecrets: config.signingSecrets,
     starter: createStarter({ client, taskQueue: config.temporal.taskQueue }),

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
@@ -8,6 +7,7 @@ import { ACCOUNT_ID } from '../shared/mapping';
 import { toId18 } from '../shared/salesforce-id';
 import { ClerkUserId } from '../shared/search-attributes';
 import type { Starter } from '../starter';
+import { requireBearer } from './bearer';
 import { HttpError } from './errors';
 
 const CreateOrganizationBody = z.strictObject({
@@ -29,25 +29,6 @@ const CreateOrganizationBody = z.strictObject({
     .regex(/^user_[A-Za-z0-9]+$/, 'must be a Clerk user id (user_…)')
     .optional(),
 });
-
-function sameKey(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** Bearer `CLERK_SYNC_API_KEY`, compared in constant time. */
-function authorize(ctx: Context, apiKey: string): void {
-  const [scheme, token] = ctx.get('authorization').split(' ');
-  if (scheme?.toLowerCase() !== 'bearer' || !token || !sameKey(token, apiKey)) {
-    ctx.set('WWW-Authenticate', 'Bearer');
-    throw new HttpError(
-      401,
-      'unauthorized',
-      'A valid Authorization: Bearer <CLERK_SYNC_API_KEY> header is required',
-    );
-  }
-}
 
 async function readJson(ctx: Context): Promise<unknown> {
   const raw = await getRawBody(ctx.req, {
@@ -72,7 +53,7 @@ export function operatorRoutes(
 
   /** The Create Organization API: a Clerk organization for an existing Salesforce Account, idempotent per Account. */
   router.post('/api/organizations', async (ctx) => {
-    authorize(ctx, apiKey);
+    requireBearer(ctx, apiKey);
     const parsed = CreateOrganizationBody.safeParse(await readJson(ctx));
     if (!parsed.success) {
       const problems = parsed.error.issues

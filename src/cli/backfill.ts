@@ -1,20 +1,19 @@
 import {
-  Client,
-  Connection,
   ScheduleAlreadyRunning,
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   WorkflowFailedError,
+  type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { msToNumber } from '@temporalio/common/lib/time';
-import { dataConverter } from '../codec';
+import ms, { type StringValue } from 'ms';
 import { readEnv, loadConfig } from '../config';
 import { withLocalKeys } from '../local/state';
 import { createStarter } from '../starter';
-import { connectionOptions } from '../temporal';
+import { connectTemporal } from '../temporal';
 import type { BackfillInput, BackfillKind, BackfillProgress, BackfillReport } from '../workflows/backfill';
+import { UsageError } from './usage-error';
 
 /** The Schedule `--schedule` creates: the periodic reconciliation. */
 export const RECONCILE_SCHEDULE_ID = 'clerk-sync-reconcile';
@@ -62,7 +61,7 @@ export interface BackfillOutcome {
 }
 
 /** A bad combination of options: one line for the user, no stack trace. */
-export class BackfillUsageError extends Error {
+export class BackfillUsageError extends UsageError {
   override readonly name = 'BackfillUsageError';
 }
 
@@ -82,18 +81,19 @@ function workflowInput(opts: BackfillCommandOptions): BackfillInput {
   };
 }
 
+/** `6h`, `30m`, `1d`… as the SDK reads durations (`ms`); a usage error for anything else or under a minute. */
 function intervalMs(value: string): number {
-  let ms: number;
+  let every: number;
   try {
-    ms = msToNumber(value as Parameters<typeof msToNumber>[0]);
+    every = ms(value as StringValue);
   } catch {
-    ms = NaN;
+    every = NaN; // over 100 characters
   }
-  if (!Number.isFinite(ms) || ms < MIN_INTERVAL_MS)
+  if (!Number.isFinite(every) || every < MIN_INTERVAL_MS)
     throw new BackfillUsageError(
       `--schedule takes an interval of a minute or more, like 6h, 30m or 1d (not ${value})`,
     );
-  return ms;
+  return every;
 }
 
 /**
@@ -352,28 +352,23 @@ async function unschedule({ client, out }: BackfillDeps): Promise<BackfillOutcom
   return { exitCode: 0, schedule: 'deleted' };
 }
 
-function formatInterval(ms: number): string {
+function formatInterval(every: number): string {
   for (const [unit, size] of [
     ['d', 86_400_000],
     ['h', 3_600_000],
     ['m', 60_000],
   ] as const) {
-    if (ms % size === 0) return `${ms / size}${unit}`;
+    if (every % size === 0) return `${every / size}${unit}`;
   }
-  return `${ms / 1000}s`;
+  return `${every / 1000}s`;
 }
 
 /** `clerk-sync backfill` from the command line: the configured Temporal, stdout; returns the exit code. */
 export async function runBackfillCommand(opts: BackfillCommandOptions): Promise<number> {
   checked(opts);
   const config = loadConfig(withLocalKeys(readEnv()));
-  const connection = await Connection.connect(connectionOptions(config.temporal));
+  const { client, connection } = await connectTemporal(config);
   try {
-    const client = new Client({
-      connection,
-      namespace: config.temporal.namespace,
-      dataConverter: dataConverter(config.encryptionKeys),
-    });
     const outcome = await backfill(opts, {
       client,
       taskQueue: config.temporal.taskQueue,

@@ -1,15 +1,17 @@
 import {
-  Client,
-  Connection,
   WorkflowNotFoundError,
+  type Client,
   type WorkflowExecutionDescription,
   type WorkflowExecutionStatusName,
 } from '@temporalio/client';
-import type { SearchAttributePair, WorkflowSerializationContext } from '@temporalio/common';
-import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import {
+  arrayFromPayloads,
+  type Payload,
+  type SearchAttributePair,
+  type WorkflowSerializationContext,
+} from '@temporalio/common';
 import { InvalidArgumentError, type Command } from 'commander';
-import { dataConverter } from '../codec';
-import { readEnv, loadConfig, type Config } from '../config';
+import { readEnv, loadConfig } from '../config';
 import { withLocalKeys } from '../local/state';
 import { isRoutedEventType, ROUTES, type RoutedEventType } from '../shared/events';
 import {
@@ -19,7 +21,7 @@ import {
   SEARCH_ATTRIBUTES,
 } from '../shared/search-attributes';
 import { createStarter, type StartRequest, type Starter } from '../starter';
-import { connectionOptions } from '../temporal';
+import { connectTemporal, temporalErrorMessage } from '../temporal';
 
 /** Which failed syncs `replay --failed` looks for. */
 export interface ReplayFilters {
@@ -126,7 +128,7 @@ export async function planReplay(
     run = await client.workflow.getHandle(workflowId).describe();
   } catch (err) {
     const reason =
-      err instanceof WorkflowNotFoundError ? 'not found' : `cannot describe it: ${messageOf(err)}`;
+      err instanceof WorkflowNotFoundError ? 'not found' : `cannot describe it: ${temporalErrorMessage(err)}`;
     return { workflowId, what: '-', action: 'fail', reason };
   }
   const attributes = run.typedSearchAttributes;
@@ -160,11 +162,7 @@ export async function planReplay(
       namespace: client.options.namespace,
       workflowId,
     };
-    const args = await decodeArrayFromPayloads(
-      client.options.loadedDataConverter,
-      started.input?.payloads,
-      context,
-    );
+    const args = await decodeArgs(client, started.input?.payloads ?? [], context);
     const searchAttributes: SearchAttributePair[] = [];
     for (const key of SEARCH_ATTRIBUTES) {
       const value = attributes.get(key);
@@ -177,7 +175,7 @@ export async function planReplay(
       request: { workflowType, workflowId, args, summary, searchAttributes },
     };
   } catch (err) {
-    return { ...subject, action: 'fail', reason: `cannot read its input: ${messageOf(err)}` };
+    return { ...subject, action: 'fail', reason: `cannot read its input: ${temporalErrorMessage(err)}` };
   }
 }
 
@@ -219,7 +217,7 @@ export async function replay(
         }
       } catch (err) {
         counts.failed += 1;
-        out(line(plan, `failed: ${messageOf(err)}`));
+        out(line(plan, `failed: ${temporalErrorMessage(err)}`));
       }
     }
   }
@@ -238,10 +236,16 @@ function countLine(c: ReplayCounts, dryRun: boolean): string {
   return `replayed ${c.replayed}, skipped ${c.skipped}${failed}${dry}`;
 }
 
-function messageOf(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  // TemporalUnavailable wraps the gRPC error that says what happened.
-  return err.cause instanceof Error ? `${err.message} (${err.cause.message})` : err.message;
+/** A workflow's input as its code received it: through the client's codecs (the last applied first), then converted. */
+async function decodeArgs(
+  client: Client,
+  payloads: Payload[],
+  context: WorkflowSerializationContext,
+): Promise<unknown[]> {
+  const { payloadCodecs, payloadConverter } = client.options.loadedDataConverter;
+  let decoded = payloads;
+  for (const codec of [...payloadCodecs].reverse()) decoded = await codec.decode(decoded, context);
+  return arrayFromPayloads(payloadConverter, decoded, context);
 }
 
 /** The options of `clerk-sync replay`, as commander hands them over. */
@@ -309,23 +313,6 @@ export function parseReplayArgs(
   };
 }
 
-/** A client for the configured namespace, with the payload codec when keys are set (it decodes the inputs). */
-export async function connectClient(config: Config): Promise<Client> {
-  let connection: Connection;
-  try {
-    connection = await Connection.connect(connectionOptions(config.temporal));
-  } catch (err) {
-    throw new Error(`cannot reach Temporal at ${config.temporal.address} (${messageOf(err)})`, {
-      cause: err,
-    });
-  }
-  return new Client({
-    connection,
-    namespace: config.temporal.namespace,
-    dataConverter: dataConverter(config.encryptionKeys),
-  });
-}
-
 /**
  * Runs `clerk-sync replay` for bin.ts: a bad argument is commander's usage error, then the configuration is read,
  * the client connects and the lines go to stdout. Returns the exit code: 1 when a replay could not start.
@@ -343,7 +330,7 @@ export async function runReplayCommand(
     command.error(`error: ${err.message}`, { exitCode: err.exitCode, code: err.code });
   }
   const config = loadConfig(withLocalKeys(readEnv()));
-  const client = await connectClient(config);
+  const { client, connection } = await connectTemporal(config);
   try {
     const { taskQueue } = config.temporal;
     const counts = await replay(
@@ -355,6 +342,6 @@ export async function runReplayCommand(
     );
     return counts.failed > 0 ? 1 : 0;
   } finally {
-    await client.connection.close();
+    await connection.close();
   }
 }

@@ -11,6 +11,7 @@ import {
   type Component,
   type MetadataValue,
 } from './salesforce-schema';
+import { UsageError } from './usage-error';
 
 // `clerk-sync salesforce setup [--check]`: brings the org's custom object, fields and permission set in line with
 // src/cli/salesforce-schema.ts (= force-app/) through jsforce's Metadata API. It reads first and writes only what
@@ -33,7 +34,7 @@ export interface SetupResult {
 }
 
 /** A failure that ends the command with one readable message (no stack trace): bin.ts prints it, exit code 1. */
-export class SalesforceSetupError extends Error {
+export class SalesforceSetupError extends UsageError {
   override readonly name = 'SalesforceSetupError';
 }
 

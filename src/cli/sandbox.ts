@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { createSandbox } from '../sandbox/server';
+import { UsageError } from './usage-error';
 
 /** Options of `clerk-sync sandbox`. */
 export interface SandboxCommandOptions {
@@ -17,6 +19,7 @@ export interface SandboxCommandOptions {
  * client at it on stdout, one `NAME=value` per line (so `… > .env` or `eval` works), and the page URL on stderr.
  */
 export async function runSandboxCommand(opts: SandboxCommandOptions = {}): Promise<void> {
+  if (opts.seed !== undefined && !existsSync(opts.seed)) throw new UsageError(`--seed: no file ${opts.seed}`);
   const sandbox = await createSandbox({
     port: opts.port ?? 0,
     ...(opts.seed !== undefined && { seed: opts.seed }),

@@ -6,6 +6,7 @@ import { createSandbox, type Sandbox } from '../sandbox/server';
 import { startApi } from '../api/main';
 import { CODEC_PATH } from '../api/codec-server';
 import { createClients } from '../clients';
+import { connectionOptions, registerSearchAttributes } from '../temporal';
 import { createWorkers, installRuntimeLogger, runWorkers } from '../worker';
 import { startDevServer, type DevServer } from './temporal-server';
 import { dataDir, localEncryptionKey, localSigningSecret } from './state';
@@ -116,12 +117,11 @@ export async function runDev(opts: {
     const localUiOrigins = server
       ? [`http://localhost:${opts.uiPort}`, `http://127.0.0.1:${opts.uiPort}`]
       : undefined;
+    // As `clerk-sync worker` does: a TEMPORAL_ADDRESS of the user's own may not have them yet.
+    await registerSearchAttributes(config, logger);
     const api = await startApi(config, logger, { localUiOrigins });
     stops.push(() => api.close());
-    const connection = await NativeConnection.connect({
-      address: config.temporal.address,
-      apiKey: config.temporal.apiKey,
-    });
+    const connection = await NativeConnection.connect(connectionOptions(config.temporal));
     stops.push(() => connection.close());
     const workers = await createWorkers({ config, connection, clients: createClients(config, logger) });
 

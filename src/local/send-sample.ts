@@ -1,3 +1,4 @@
+import { UsageError } from '../cli/usage-error';
 import { loadConfig, readEnv } from '../config';
 import { deliverWebhook, newSvixId } from '../sandbox/deliver';
 import { SCENARIOS } from '../sandbox/scenarios';
@@ -15,12 +16,12 @@ export async function sendSample(what: string, opts: { url?: string; sandbox: st
       () => undefined,
     );
     if (!res)
-      throw new Error(
+      throw new UsageError(
         `No sandbox at ${opts.sandbox}: is \`npm start\` running? (or pass an event type: ${fixtureTypes().join(', ')})`,
       );
     const deliveries = (await res.json()) as
       { svixId: string; type: string; status: number; body: unknown }[] | { error: string };
-    if (!Array.isArray(deliveries)) throw new Error(deliveries.error);
+    if (!Array.isArray(deliveries)) throw new UsageError(deliveries.error);
     for (const d of deliveries)
       process.stdout.write(`${d.type} → HTTP ${d.status} ${JSON.stringify(d.body)}\n`);
     process.stdout.write(`Records: ${opts.sandbox}/\n`);
@@ -28,14 +29,14 @@ export async function sendSample(what: string, opts: { url?: string; sandbox: st
     return;
   }
   if (!fixtureTypes().includes(what)) {
-    throw new Error(
+    throw new UsageError(
       `Unknown sample "${what}": a scenario (${Object.keys(SCENARIOS).join(', ')}) or an event type (${fixtureTypes().join(', ')})`,
     );
   }
   const config = loadConfig(readEnv());
   const secret = config.signingSecrets[0] ?? existingLocalSecret();
   if (!secret) {
-    throw new Error(
+    throw new UsageError(
       'No signing secret: set CLERK_WEBHOOK_SIGNING_SECRET, or run `npm start` once to generate one',
     );
   }

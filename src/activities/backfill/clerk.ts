@@ -3,9 +3,7 @@ import { membershipsOfUser } from '../clerk';
 import { ApplicationFailure } from '@temporalio/common';
 import { emptyCounts, type BackfillCounts } from '../../shared/backfill-counts';
 import { checkClerk, type ClerkSchema } from '../../shared/clerk';
-
 import { classifyClerk } from '../errors';
-
 import type { BackfillPageRequest, BackfillPageResult } from './types';
 
 // A backfill page's Clerk side: listing, parsing, and the look-ups of a user's organizations.

@@ -1,6 +1,5 @@
 import type { ClerkClient } from '@clerk/backend';
 import { activityInfo, heartbeat } from '@temporalio/activity';
-
 import { emptyCounts } from '../../shared/backfill-counts';
 import { ClerkMembership, ClerkOrganization, ClerkUser } from '../../shared/clerk';
 import { contactFromUser, linkedAccountId } from '../../shared/mapping';

@@ -1,8 +1,6 @@
 import { emptyCounts } from '../../shared/backfill-counts';
 import type { ClerkMembership } from '../../shared/clerk';
-
 import { contactFromMembership, linkedAccountId, membershipFrom } from '../../shared/mapping';
-
 import { type SalesforceEngine } from '../salesforce/engine';
 import { pool } from './clerk';
 import {

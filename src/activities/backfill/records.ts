@@ -1,8 +1,6 @@
-import { type BackfillCounts } from '../../shared/backfill-counts';
+import type { BackfillCounts } from '../../shared/backfill-counts';
 import type { ClerkOrganization } from '../../shared/clerk';
-
 import { accountFromOrganization, linkedAccountId } from '../../shared/mapping';
-
 import type { BackfillKind } from './types';
 
 // The pure part of a backfill page: what to write for each record, from Clerk's version and what Salesforce holds.

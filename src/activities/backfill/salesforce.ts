@@ -1,7 +1,5 @@
 import { emptyCounts } from '../../shared/backfill-counts';
-
 import { classifySalesforce, SalesforceError } from '../errors';
-
 import {
   CompositePlan,
   firstRecord,
