@@ -3,28 +3,17 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
 import { backfill } from '../src/cli/backfill';
-import { startDevServer } from '../src/local/temporal-server';
 import type { CallRecord } from '../src/sandbox/call-log';
 import type { ClerkEvent } from '../src/sandbox/clerk';
 import { deliverWebhook } from '../src/sandbox/deliver';
 import type { SalesforceRecord } from '../src/sandbox/salesforce';
 import type { BackfillReport } from '../src/workflows/backfill';
-import { cpuMeter, devServerPid } from './cpu';
+import { cpuMeter } from './cpu';
 import { prepareSandbox } from './e2e';
 import { REALISTIC, type LatencyProfile } from './latency';
 import { RUN_DIR } from './paths';
-import {
-  freshQueue,
-  productApi,
-  productLogger,
-  rssOf,
-  serve,
-  workerEnv,
-  type Bench,
-  type Temporal,
-} from './stack';
+import { rssOf, startProduct, startTemporal, type Bench, type Temporal } from './stack';
 import { round } from './stats';
 
 // Real sizes (issue 11): an organization of 10,000 members deleted, a user in 500 organizations signed up, a
@@ -113,45 +102,6 @@ class WrongResult extends Error {
   }
 }
 
-/** A dev server persisting to `dbFilename` (deleted first: fresh per run), with a client on it. */
-async function startDurableTemporal(dbFilename: string): Promise<Temporal> {
-  for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbFilename}${suffix}`, { force: true });
-  const server = await startDevServer({ dbFilename });
-  const connection = await Connection.connect({ address: server.address });
-  return {
-    address: server.address,
-    pid: devServerPid(server.address),
-    client: new Client({ connection }),
-    close: async () => {
-      await connection.close();
-      await server.stop();
-    },
-  };
-}
-
-/** The product as `startProduct` starts it (API here, workers in the worker host), keeping its task queue. */
-async function startProductOnQueue(
-  bench: Bench,
-  t: Temporal,
-): Promise<{ url: string; taskQueue: string; close(): Promise<void> }> {
-  const taskQueue = freshQueue('sizes');
-  const api = await serve(productApi(t.client, taskQueue, bench.secret, productLogger()));
-  await bench.host.send({
-    cmd: 'product',
-    address: t.address,
-    env: workerEnv(bench, t.address, taskQueue),
-    bundlePath: bench.bundles.product,
-  });
-  return {
-    url: api.url,
-    taskQueue,
-    close: async () => {
-      await bench.host.send({ cmd: 'stop' });
-      await api.close();
-    },
-  };
-}
-
 const isApiCall = (c: CallRecord) => c.path.startsWith('/services/data/') && c.path !== '/services/data/';
 
 /**
@@ -218,9 +168,9 @@ async function part<T extends PartFigures>(
 ): Promise<SizesPart<T>> {
   prepareSandbox(bench, REALISTIC);
   const setupStart = performance.now();
-  let product: Awaited<ReturnType<typeof startProductOnQueue>> | undefined;
+  let product: Awaited<ReturnType<typeof startProduct>> | undefined;
   try {
-    product = await startProductOnQueue(bench, t);
+    product = await startProduct(bench, t, 'sizes');
     const measure = async <R>(step: () => Promise<R>) => {
       const setupSeconds = seconds(setupStart);
       const loadBefore = load1();
@@ -539,7 +489,7 @@ async function backfillUsers(bench: Bench, t: Temporal): Promise<SizesPart<Backf
  */
 export async function sizesSection(bench: Bench): Promise<SizesReport> {
   const dbFilename = join(RUN_DIR, 'sizes-temporal.db');
-  const t = await startDurableTemporal(dbFilename);
+  const t = await startTemporal({ dbFilename });
   try {
     const organizationDeleted_ = await organizationDeleted(bench, t);
     const userInOrganizations_ = await userInOrganizations(bench, t);

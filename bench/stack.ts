@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -39,9 +39,15 @@ export interface Temporal {
   close(): Promise<void>;
 }
 
-/** Starts a fresh dev server with the search attributes registered, and a client on it. */
-export async function startTemporal(): Promise<Temporal> {
-  const server: DevServer = await startDevServer();
+/**
+ * Starts a fresh dev server with the search attributes registered, and a client on it; in memory, or persisting to
+ * `dbFilename` (emptied first) as `npm start` runs it.
+ */
+export async function startTemporal(options: { dbFilename?: string } = {}): Promise<Temporal> {
+  const { dbFilename } = options;
+  if (dbFilename)
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbFilename}${suffix}`, { force: true });
+  const server: DevServer = await startDevServer({ dbFilename });
   const connection = await Connection.connect({ address: server.address });
   return {
     address: server.address,
@@ -119,7 +125,11 @@ export function workerEnv(bench: Bench, address: string, taskQueue: string): Rec
 }
 
 /** The product on a fresh task queue: its API served in this process, its workers in the worker host. */
-export async function startProduct(bench: Bench, t: Temporal, queue: string): Promise<Served> {
+export async function startProduct(
+  bench: Bench,
+  t: Temporal,
+  queue: string,
+): Promise<Served & { taskQueue: string }> {
   const taskQueue = freshQueue(queue);
   const api = await serve(productApi(t.client, taskQueue, bench.secret, productLogger()));
   await bench.host.send({
@@ -130,6 +140,7 @@ export async function startProduct(bench: Bench, t: Temporal, queue: string): Pr
   });
   return {
     url: api.url,
+    taskQueue,
     close: async () => {
       await bench.host.send({ cmd: 'stop' });
       await api.close();
