@@ -31,11 +31,17 @@ export function parse<T>(schema: ClerkSchema<T>, raw: unknown): T | undefined {
   return checked.ok ? checked.value : undefined;
 }
 
+/** A page of a Clerk list as the SDK gives it: each item's id and raw JSON, and the list's total. */
+export interface ListedPage {
+  data: { id: string; raw: unknown }[];
+  totalCount: number;
+}
+
 /** A listed page of organizations or users: its result to fill in, and its records parsed (an unusable one counts as failed). */
 export function openPage<T>(
   kind: 'organizations' | 'users',
   schema: ClerkSchema<T>,
-  page: { data: { id: string; raw: unknown }[]; totalCount: number },
+  page: ListedPage,
   input: BackfillPageRequest,
 ): { counts: BackfillCounts; result: BackfillPageResult; records: T[] } {
   const { offset } = input.cursor;

@@ -1,12 +1,20 @@
 import type { ClerkClient } from '@clerk/backend';
 import { activityInfo, heartbeat } from '@temporalio/activity';
-import { emptyCounts } from '../../shared/backfill-counts';
-import { ClerkMembership, ClerkOrganization, ClerkUser } from '../../shared/clerk';
+import { emptyCounts, type BackfillCounts } from '../../shared/backfill-counts';
+import { ClerkMembership, ClerkOrganization, ClerkUser, type ClerkSchema } from '../../shared/clerk';
 import { contactFromUser, linkedAccountId } from '../../shared/mapping';
 import { classified, classifySalesforce } from '../errors';
 import type { SalesforceSession } from '../salesforce';
-import { engineFor } from '../salesforce/engine';
-import { fromClerk, lastPage, openPage, organizationsOf, parse, requireClerk } from './clerk';
+import { engineFor, type SalesforceEngine } from '../salesforce/engine';
+import {
+  fromClerk,
+  lastPage,
+  openPage,
+  organizationsOf,
+  parse,
+  requireClerk,
+  type ListedPage,
+} from './clerk';
 import { planMemberships } from './memberships';
 import { accountWrites, byField, versionedWrite, type Write } from './records';
 import { accountQueries, apply, read } from './salesforce';
@@ -41,83 +49,100 @@ function checkpointFor(cursor: BackfillCursor): Checkpoint {
 
 /** Backfill page activities over the worker's Salesforce session and Clerk client. */
 export function backfillActivities(session: SalesforceSession, clerkClient: ClerkClient | undefined) {
+  /**
+   * One page of organizations or users: the result an earlier attempt wrote, or Clerk's list (parsed), what to
+   * write for it against Salesforce (`plan`), the writes; the result heartbeats, so a retry does not redo it.
+   */
+  async function importPage<T>(
+    input: BackfillPageRequest,
+    kind: 'organizations' | 'users',
+    schema: ClerkSchema<T>,
+    list: (clerk: ClerkClient, offset: number) => Promise<ListedPage>,
+    plan: (sf: SalesforceEngine, records: T[], counts: BackfillCounts) => Promise<Write[]>,
+  ): Promise<BackfillPageResult> {
+    const clerk = requireClerk(clerkClient);
+    const checkpoint = checkpointFor(input.cursor);
+    if (checkpoint.result) return checkpoint.result;
+    heartbeat(checkpoint);
+    const page = await fromClerk(() => list(clerk, input.cursor.offset));
+    const { counts, result, records } = openPage(kind, schema, page, input);
+    if (records.length > 0) {
+      const sf = await engineFor(session, () => checkpoint);
+      const writes = await plan(sf, records, counts);
+      await apply(sf, { writes, accountIds: [], dryRun: input.dryRun }, result);
+    }
+    heartbeat({ cursor: input.cursor, result });
+    return result;
+  }
+
   return classified(classifySalesforce, {
     /** One page of Clerk organizations → Accounts (created, or updated where Salesforce is older). */
-    async backfillOrganizationsPage(input: BackfillPageRequest): Promise<BackfillPageResult> {
-      const clerk = requireClerk(clerkClient);
-      const checkpoint = checkpointFor(input.cursor);
-      if (checkpoint.result) return checkpoint.result;
-      const { offset } = input.cursor;
-      heartbeat(checkpoint);
-      const page = await fromClerk(() =>
-        clerk.organizations.getOrganizationList({
-          limit: input.pageSize,
-          offset,
-          orderBy: '+created_at', // new organizations land after the cursor, never shift it
-        }),
-      );
-      const { counts, result, records: orgs } = openPage('organizations', ClerkOrganization, page, input);
-      if (orgs.length > 0) {
-        const sf = await engineFor(session, () => checkpoint);
-        const links = orgs.flatMap((o) => linkedAccountId(o.private_metadata) ?? []);
-        const stored = await read(
-          sf,
-          accountQueries(
-            orgs.map((o) => o.id),
-            links,
-          ),
-        );
-        const accounts = [...(stored.accounts ?? []), ...(stored.linked ?? [])];
-        const writes = accountWrites(
-          orgs,
-          byField(accounts, 'Clerk_Organization_Id__c'),
-          byField(accounts, 'Id'),
-          counts,
-        );
-        await apply(sf, { writes, accountIds: [], dryRun: input.dryRun }, result);
-      }
-      heartbeat({ cursor: input.cursor, result });
-      return result;
-    },
+    backfillOrganizationsPage: (input: BackfillPageRequest) =>
+      importPage(
+        input,
+        'organizations',
+        ClerkOrganization,
+        (clerk, offset) =>
+          clerk.organizations.getOrganizationList({
+            limit: input.pageSize,
+            offset,
+            orderBy: '+created_at', // new organizations land after the cursor, never shift it
+          }),
+        async (sf, orgs, counts) => {
+          const links = orgs.flatMap((o) => linkedAccountId(o.private_metadata) ?? []);
+          const stored = await read(
+            sf,
+            accountQueries(
+              orgs.map((o) => o.id),
+              links,
+            ),
+          );
+          const accounts = [...(stored.accounts ?? []), ...(stored.linked ?? [])];
+          return accountWrites(
+            orgs,
+            byField(accounts, 'Clerk_Organization_Id__c'),
+            byField(accounts, 'Id'),
+            counts,
+          );
+        },
+      ),
 
     /** One page of Clerk users → Contacts (created, or updated where Salesforce is older); no welcome email. */
-    async backfillUsersPage(input: BackfillPageRequest): Promise<BackfillPageResult> {
-      const clerk = requireClerk(clerkClient);
-      const checkpoint = checkpointFor(input.cursor);
-      if (checkpoint.result) return checkpoint.result;
-      const { offset } = input.cursor;
-      heartbeat(checkpoint);
-      const page = await fromClerk(() =>
-        clerk.users.getUserList({ limit: input.pageSize, offset, orderBy: '+created_at' }),
-      );
-      const { counts, result, records: users } = openPage('users', ClerkUser, page, input);
-      if (users.length > 0) {
-        const sf = await engineFor(session, () => checkpoint);
-        const { contacts = [] } = await read(sf, {
-          contacts: {
-            values: users.map((u) => u.id),
-            build: (list) =>
-              `SELECT Id, Clerk_User_Id__c, Clerk_Status__c, Clerk_Updated_At__c FROM Contact WHERE Clerk_User_Id__c IN ${list}`,
-          },
-        });
-        const stored = byField(contacts, 'Clerk_User_Id__c');
-        const writes: Write[] = [];
-        for (const user of users) {
-          const fields = contactFromUser(user);
-          const { Clerk_User_Id__c: _id, ...changes } = fields;
-          const target = { kind: 'users', clerkId: user.id, type: 'Contact' } as const;
-          const write = versionedWrite(target, stored.get(user.id), user.updated_at, changes, counts, () => ({
-            ...target,
-            op: 'create',
-            record: { ...fields, Clerk_Status__c: 'Active', Clerk_Updated_At__c: user.updated_at },
-          }));
-          if (write) writes.push(write);
-        }
-        await apply(sf, { writes, accountIds: [], dryRun: input.dryRun }, result);
-      }
-      heartbeat({ cursor: input.cursor, result });
-      return result;
-    },
+    backfillUsersPage: (input: BackfillPageRequest) =>
+      importPage(
+        input,
+        'users',
+        ClerkUser,
+        (clerk, offset) => clerk.users.getUserList({ limit: input.pageSize, offset, orderBy: '+created_at' }),
+        async (sf, users, counts) => {
+          const { contacts = [] } = await read(sf, {
+            contacts: {
+              values: users.map((u) => u.id),
+              build: (list) =>
+                `SELECT Id, Clerk_User_Id__c, Clerk_Status__c, Clerk_Updated_At__c FROM Contact WHERE Clerk_User_Id__c IN ${list}`,
+            },
+          });
+          const stored = byField(contacts, 'Clerk_User_Id__c');
+          return users.flatMap((user) => {
+            const fields = contactFromUser(user);
+            const { Clerk_User_Id__c: _id, ...changes } = fields;
+            const target = { kind: 'users', clerkId: user.id, type: 'Contact' } as const;
+            const write = versionedWrite(
+              target,
+              stored.get(user.id),
+              user.updated_at,
+              changes,
+              counts,
+              () => ({
+                ...target,
+                op: 'create',
+                record: { ...fields, Clerk_Status__c: 'Active', Clerk_Updated_At__c: user.updated_at },
+              }),
+            );
+            return write ? [write] : [];
+          });
+        },
+      ),
 
     /**
      * Up to `pageSize` memberships, walking Clerk's organizations oldest first (several small ones share a page) →

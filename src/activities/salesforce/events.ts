@@ -8,6 +8,7 @@ import {
   accountMoveOf,
   activeContactQuery,
   addAccountMove,
+  addContact,
   addLink,
   addMembership,
   addPrimaryAccount,
@@ -58,15 +59,7 @@ export function eventActivities(session: SalesforceSession, options: { welcomeEm
           `onboardContact takes at most ${MEMBERSHIPS_WITH_CONTACT} memberships; use syncMemberships`,
         );
       const plan = newPlan();
-      guardedUpsert(
-        plan,
-        'contact',
-        'Contact',
-        { field: 'Clerk_User_Id__c', value: userId },
-        { ...input.contact },
-        input.version,
-        { Clerk_Status__c: 'Active' },
-      );
+      addContact(plan, input.contact, input.version);
       const claim = options.welcomeEmail ? input.welcomeEmailClaim : undefined;
       let run: string | undefined;
       if (claim) {
@@ -112,15 +105,7 @@ export function eventActivities(session: SalesforceSession, options: { welcomeEm
     async upsertContact(input: { contact: ContactFields; version: number }): Promise<UpsertOutcome> {
       const sf = await engineFor(session);
       const plan = newPlan();
-      guardedUpsert(
-        plan,
-        'contact',
-        'Contact',
-        { field: 'Clerk_User_Id__c', value: input.contact.Clerk_User_Id__c },
-        { ...input.contact },
-        input.version,
-        { Clerk_Status__c: 'Active' },
-      );
+      addContact(plan, input.contact, input.version);
       return outcomeOf(await sf.send(plan), 'contact');
     },
 

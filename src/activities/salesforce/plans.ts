@@ -1,4 +1,4 @@
-import type { MembershipSync } from '../../shared/mapping';
+import type { ContactFields, MembershipSync } from '../../shared/mapping';
 import type { CompositePlan } from './engine';
 import { firstRecord, soql, type CompositeResult } from './engine';
 
@@ -36,6 +36,20 @@ export function guardedUpsert(
   plan.update(`${ref}Update`, type, firstRecord(`${ref}Older`), { ...changes, Clerk_Updated_At__c: version });
 }
 
+/** A Clerk user's Contact, guarded by the user's `updated_at` (subrequests `contactCreate/Older/Update`). */
+export function addContact(plan: CompositePlan, contact: ContactFields, version: number): void {
+  guardedUpsert(
+    plan,
+    'contact',
+    'Contact',
+    { field: 'Clerk_User_Id__c', value: contact.Clerk_User_Id__c },
+    { ...contact },
+    version,
+    { Clerk_Status__c: 'Active' },
+  );
+}
+
+/** How a `guardedUpsert` ended, from its three subrequests. */
 export function outcomeOf(result: { succeeded(ref: string): boolean }, ref: string): UpsertOutcome {
   if (result.succeeded(`${ref}Create`)) return 'created';
   return result.succeeded(`${ref}Update`) ? 'updated' : 'unchanged';
