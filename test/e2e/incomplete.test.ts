@@ -6,7 +6,7 @@ import {
   accountIdOf,
   countOf,
   idOf,
-  insertRecords,
+  insertMembers,
   startStack,
   syncEvent,
   type Stack,
@@ -44,26 +44,7 @@ it('organization.deleted whose Contacts Salesforce refuses to move fails naming 
   const org = clerk.createOrganization({ name: 'Guarded Accounts' });
   await syncEvent(stack, org);
   const accountId = await accountIdOf(stack, idOf(org));
-  const contacts = await insertRecords(
-    stack,
-    'Contact',
-    Array.from({ length: 300 }, (_, i) => ({
-      LastName: `Guarded ${i}`,
-      Clerk_User_Id__c: `user_guarded_${i}`,
-      Clerk_Status__c: 'Active',
-      AccountId: accountId,
-    })),
-  );
-  await insertRecords(
-    stack,
-    'Clerk_Membership__c',
-    contacts.map((Contact__c, i) => ({
-      Clerk_Membership_Id__c: `orgmem_guarded_${i}`,
-      Role__c: 'org:member',
-      Contact__c,
-      Account__c: accountId,
-    })),
-  );
+  await insertMembers(stack, accountId, 300, 'guarded');
   // A trigger in the org refuses two of the Contact moves.
   stack.sandbox.services.salesforce.addValidationRule({
     object: 'Contact',

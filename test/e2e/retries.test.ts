@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 afterEach(() => stack.sandbox.faults.clear());
 
-/** The one Salesforce call every sync makes (activities/salesforce-composite.ts). */
+/** The one Salesforce call every sync makes (activities/salesforce/engine.ts). */
 const COMPOSITE = '^/services/data/v[0-9.]+/composite$';
 
 const idOf = (e: ClerkEvent) => (e.data as { id: string }).id;

@@ -3,7 +3,7 @@ import {
   accountIdOf,
   countOf,
   idOf,
-  insertRecords,
+  insertMembers,
   salesforceApiCalls,
   startStack,
   type Stack,
@@ -47,26 +47,7 @@ async function largeOrganization(name: string): Promise<{ orgId: string; account
   const res = await deliverWebhook(`${stack.api.url}/webhooks/clerk`, stack.secret, org);
   await stack.client.workflow.getHandle(res.svixId).result();
   const accountId = await accountIdOf(stack, idOf(org));
-  const contacts = await insertRecords(
-    stack,
-    'Contact',
-    Array.from({ length: N }, (_, i) => ({
-      LastName: `${name} ${i}`,
-      Clerk_User_Id__c: `user_${name.replace(/\W/g, '')}_${i}`,
-      Clerk_Status__c: 'Active',
-      AccountId: accountId,
-    })),
-  );
-  await insertRecords(
-    stack,
-    'Clerk_Membership__c',
-    contacts.map((contactId, i) => ({
-      Clerk_Membership_Id__c: `orgmem_${name.replace(/\W/g, '')}_${i}`,
-      Role__c: 'org:member',
-      Contact__c: contactId,
-      Account__c: accountId,
-    })),
-  );
+  await insertMembers(stack, accountId, N, name.replace(/\W/g, ''));
   return { orgId: idOf(org), accountId };
 }
 

@@ -180,6 +180,39 @@ export async function insertRecords(
   return ids;
 }
 
+/**
+ * `n` members of an Account as Salesforce holds them after a sync: Contacts (`user_<prefix>_<i>`) pointing at it and
+ * their memberships (`orgmem_<prefix>_<i>`); the Contacts' ids.
+ */
+export async function insertMembers(
+  stack: Pick<Stack, 'salesforce'>,
+  accountId: string,
+  n: number,
+  prefix: string,
+): Promise<string[]> {
+  const contacts = await insertRecords(
+    stack,
+    'Contact',
+    Array.from({ length: n }, (_, i) => ({
+      LastName: `${prefix} ${i}`,
+      Clerk_User_Id__c: `user_${prefix}_${i}`,
+      Clerk_Status__c: 'Active',
+      AccountId: accountId,
+    })),
+  );
+  await insertRecords(
+    stack,
+    'Clerk_Membership__c',
+    contacts.map((Contact__c, i) => ({
+      Clerk_Membership_Id__c: `orgmem_${prefix}_${i}`,
+      Role__c: 'org:member',
+      Contact__c,
+      Account__c: accountId,
+    })),
+  );
+  return contacts;
+}
+
 /** The Salesforce Id of the Account of a Clerk organization. */
 export async function accountIdOf(stack: Pick<Stack, 'salesforce'>, orgId: string): Promise<string> {
   const { records } = await stack.salesforce.query<{ Id: string }>(

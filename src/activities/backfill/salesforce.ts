@@ -4,6 +4,7 @@ import {
   CompositePlan,
   firstRecord,
   SALESFORCE_LIMITS,
+  saveCode,
   soql,
   type SalesforceEngine,
   type SaveResult,
@@ -57,7 +58,7 @@ async function write(
         type,
         indexes.map((i) => writes[i]!.record),
       );
-      read.push(() => indexes.forEach((i, k) => (outcomes[i] = result.saves(ref)[k] ?? wholeFailure(ref))));
+      read.push(() => result.outcomes(ref, indexes.length).forEach((r, k) => (outcomes[indexes[k]!] = r)));
     }
     writes.forEach((w, i) => {
       if (w.type !== type || w.op !== 'update') return;
@@ -82,19 +83,13 @@ async function write(
       'Contact',
       slice.map((a) => ({ Id: a.contactId, Account: { Clerk_Organization_Id__c: a.organizationId } })),
     );
-    read.push(() =>
-      slice.forEach((_, k) => (accountIdOutcomes[c + k] = result.saves(ref)[k] ?? wholeFailure(ref))),
-    );
+    read.push(() => result.outcomes(ref, slice.length).forEach((r, k) => (accountIdOutcomes[c + k] = r)));
   }
   if (plan.subrequests.length === 0) return { outcomes, accountIdOutcomes };
   const result = await sf.send(plan, { check: false });
-  const wholeFailure = (ref: string): SaveResult => ({
-    success: false,
-    errors: [{ statusCode: result.codeOf(ref) ?? 'NO_RESULT' }],
-  });
   const guardedOutcome = (ref: string): SaveResult => {
     if (result.succeeded(ref)) return { success: true };
-    const failure = result.failure([`${ref}Guard`, `${ref}Account`, ref]);
+    const failure = result.failure([`${ref}Guard`, ref]);
     if (failure)
       return { success: false, errors: [{ statusCode: failure.errorCode, message: failure.message }] };
     return { success: false, errors: [{ statusCode: NEWER }] };
@@ -102,9 +97,6 @@ async function write(
   read.forEach((r) => r());
   return { outcomes, accountIdOutcomes };
 }
-
-const codeOf = (r: SaveResult | undefined) =>
-  r?.errors?.[0]?.statusCode ?? r?.errors?.[0]?.errorCode ?? 'NO_RESULT';
 
 /**
  * Applies a page's plan (or, in a dry run, only counts it). A record that Salesforce rejects for good is counted as
@@ -125,7 +117,7 @@ export async function apply(
   if (page.writes.length === 0 && page.accountIds.length === 0) return;
   const { outcomes, accountIdOutcomes } = await write(sf, page.writes, page.accountIds);
   const rejected = (r: SaveResult | undefined) => {
-    const code = codeOf(r);
+    const code = saveCode(r);
     const failure = classifySalesforce(new SalesforceError(code, r?.errors?.[0]?.message ?? 'failed'));
     if (!failure.nonRetryable) throw failure; // the whole page again: every write is idempotent
     return code;
@@ -150,7 +142,7 @@ export async function apply(
   page.accountIds.forEach((a, i) => {
     const r = accountIdOutcomes[i];
     if (r?.success) result.accountIdsSet += 1;
-    else if (codeOf(r) === NEWER)
+    else if (saveCode(r) === NEWER)
       return; // set in between (a membership event): it stands
     else result.failures.push({ kind: 'users', id: a.userId, code: `AccountId ${rejected(r)}` });
   });

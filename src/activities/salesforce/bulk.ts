@@ -7,6 +7,7 @@ import {
   type SalesforceEngine,
   type SalesforceSession,
   firstRecord,
+  GONE,
   SALESFORCE_LIMITS,
   saveCode,
   soql,
@@ -67,19 +68,12 @@ export function inCollections<T>(items: readonly T[], add: (slice: T[], n: numbe
 }
 
 /** The per-record results of the collections `inCollections` added under `prefix`, in the order of `items`. */
-export function savesOf(res: CompositeResult, prefix: string, count: number): (SaveResult | undefined)[] {
-  const out: (SaveResult | undefined)[] = [];
-  for (let i = 0, n = 0; i < count; i += SALESFORCE_LIMITS.collection, n += 1) {
-    const saves = res.saves(`${prefix}${n}`);
-    const size = Math.min(SALESFORCE_LIMITS.collection, count - i);
-    const whole = res.codeOf(`${prefix}${n}`);
-    for (let k = 0; k < size; k += 1)
-      out.push(saves[k] ?? (whole ? { success: false, errors: [{ statusCode: whole }] } : undefined));
-  }
+export function savesOf(res: CompositeResult, prefix: string, count: number): SaveResult[] {
+  const out: SaveResult[] = [];
+  for (let i = 0, n = 0; i < count; i += SALESFORCE_LIMITS.collection, n += 1)
+    out.push(...res.outcomes(`${prefix}${n}`, Math.min(SALESFORCE_LIMITS.collection, count - i)));
   return out;
 }
-
-const GONE = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 'NOT_FOUND']);
 
 /** A membership to remove, with the rest of its round: Contacts to move off the Account. */
 interface Round {

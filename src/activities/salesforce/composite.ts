@@ -76,7 +76,7 @@ export interface SaveResult {
 /** Codes that are part of the plan rather than failures: the create met its record, or a condition was false. */
 const EXPECTED = new Set(['DUPLICATE_VALUE', 'PROCESSING_HALTED']);
 /** A record that is already gone is what a delete wants. */
-const GONE = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 'NOT_FOUND']);
+export const GONE = new Set(['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 'NOT_FOUND']);
 
 /**
  * Builds Composite requests. Any number of subrequests: the engine sends them in order, as few Composite calls of
@@ -301,6 +301,19 @@ export class CompositeResult {
   saves(ref: string): SaveResult[] {
     const r = this.byRef.get(ref);
     return r && r.httpStatusCode < 300 && Array.isArray(r.body) ? (r.body as SaveResult[]) : [];
+  }
+
+  /**
+   * Each record's result of an sObject Collections subrequest of `count` records; when the subrequest failed as a
+   * whole, that failure for each record.
+   */
+  outcomes(ref: string, count: number): SaveResult[] {
+    const saves = this.saves(ref);
+    const whole = this.codeOf(ref) ?? 'NO_RESULT';
+    return Array.from(
+      { length: count },
+      (_, k) => saves[k] ?? { success: false, errors: [{ statusCode: whole }] },
+    );
   }
 
   /** The whole subrequest's failure code, when it failed as a whole. */
