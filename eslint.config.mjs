@@ -8,13 +8,25 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.cache/**', '.data/**', 'test-output/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'packages/*/dist/**',
+      'node_modules/**',
+      'coverage/**',
+      '.cache/**',
+      '.data/**',
+      'test-output/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', '*.mjs', 'test/*.js', 'scripts/*.mjs'] },
+        projectService: {
+          allowDefaultProject: ['*.js', '*.mjs', 'test/*.js', 'scripts/*.mjs', 'packages/*/*.js'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -79,8 +91,53 @@ export default tseslint.config(
       globals: { module: 'readonly', require: 'readonly', process: 'readonly', __dirname: 'readonly' },
     },
   },
+  // The sandbox is a development package beside the product, never inside it: the product reaches it only in local
+  // mode (`npm start`, `clerk-sync sandbox`, `send-sample`), and the sandbox never reaches into the product.
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    files: ['src/**/*.ts'],
+    ignores: ['src/local/**', 'src/cli/sandbox.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@clerk-sync/sandbox',
+              message:
+                'The sandbox is a dev dependency, absent from the production image: only src/local uses it.',
+            },
+            {
+              name: '@temporalio/testing',
+              message:
+                'A dev dependency, absent from the production image: only src/local (the dev server) uses it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['packages/sandbox/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'clerk-sync', message: 'The sandbox emulates the SaaS; it never imports the product.' },
+          ],
+          patterns: [
+            {
+              // Three levels up from any of its files is outside the package: the product's folders.
+              regex: '^(\\.\\./){3,}',
+              message: 'The sandbox emulates the SaaS; it never imports the product.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'packages/*/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

@@ -2,7 +2,9 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
+  roots: ['<rootDir>/test', '<rootDir>/packages/sandbox/test'],
+  // Tests use the sandbox's sources, never a stale build of it.
+  moduleNameMapper: { '^@clerk-sync/sandbox$': '<rootDir>/packages/sandbox/src/index.ts' },
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' }, sourceMaps: 'inline' }] },
   globalSetup: '<rootDir>/test/global-setup.ts',

@@ -1,6 +1,6 @@
-import type { ClerkEvent } from '../src/sandbox/clerk';
-import { deliverWebhook } from '../src/sandbox/deliver';
-import type { ServiceName } from '../src/sandbox/types';
+import type { ClerkEvent } from '@clerk-sync/sandbox';
+import { deliverWebhook } from '@clerk-sync/sandbox';
+import type { ServiceName } from '@clerk-sync/sandbox';
 import { prepareSandbox } from './e2e';
 import { runAll } from './pacing';
 import { startProduct, startTemporal, type Bench } from './stack';

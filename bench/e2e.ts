@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ClerkEvent } from '../src/sandbox/clerk';
+import type { ClerkEvent } from '@clerk-sync/sandbox';
 import { cpuMeter } from './cpu';
 import { REALISTIC, latencyRules, type LatencyProfile } from './latency';
 import { runAll } from './pacing';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { newSvixId } from '../src/sandbox/deliver';
+import { newSvixId } from '@clerk-sync/sandbox';
 import { UID, type Source } from './load-generator';
 import { probe, runAtRate, type Outcome } from './pacing';
 import { ramp, type Ramp, type RampTarget } from './ramp';

@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ClerkEvent } from '../src/sandbox/clerk';
-import { clerkRateLimited, salesforceFault, slackFault } from '../src/sandbox/faults';
-import { Redeliverer, type DeliveryStats } from '../src/sandbox/redeliverer';
+import type { ClerkEvent } from '@clerk-sync/sandbox';
+import { clerkRateLimited, salesforceFault, slackFault } from '@clerk-sync/sandbox';
+import { Redeliverer, type DeliveryStats } from '../test/helpers/redeliverer';
 import { freePort, workerEnv, type Bench } from './stack';
 
 // The inline handler under the fault runs of `npm run test:faults` that apply to it (it has no Temporal and no

@@ -1,4 +1,4 @@
-import type { FaultRule } from '../src/sandbox/faults';
+import type { FaultRule } from '@clerk-sync/sandbox';
 
 /** Median latency per service in milliseconds; none means zero latency. */
 export interface LatencyProfile {

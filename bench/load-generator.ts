@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Webhook } from 'svix';
-import { newSvixId } from '../src/sandbox/deliver';
+import { newSvixId } from '@clerk-sync/sandbox';
 import { ChildRpc } from './child-rpc';
 import { probe, runAll, runAtRate, type Outcome, type Step } from './pacing';
 

@@ -5,7 +5,7 @@ import { cpus, hostname, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { createSandbox, type Sandbox } from '../src/sandbox/server';
+import { createSandbox, type Sandbox } from '@clerk-sync/sandbox';
 import { bundleOptions, writeBundle } from '../src/workflow-bundle';
 import { costSection } from './cost';
 import { e2eSection } from './e2e';

@@ -10,7 +10,7 @@ import { createApp } from '../src/api/app';
 import { createMetrics } from '../src/api/metrics';
 import { startDevServer, type DevServer } from '../src/local/temporal-server';
 import { createLogger, type Logger } from '../src/logger';
-import type { Sandbox } from '../src/sandbox/server';
+import type { Sandbox } from '@clerk-sync/sandbox';
 import { createStarter } from '../src/starter';
 import { devServerPid } from './cpu';
 import type { LoadGenerator } from './load-generator';

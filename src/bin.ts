@@ -16,6 +16,26 @@ function portOption(value: string): number {
  * Runs a sub-command. A configuration error (exit 2) or a usage error (exit 1) is its message alone: the person at
  * the command line fixes it from that. Anything else (a gRPC failure in `worker`, a bug) is printed with its stack.
  */
+/** Packages only local mode uses: dev dependencies, absent from the production image (see the Dockerfile). */
+const LOCAL_MODE_PACKAGES = ['@clerk-sync/sandbox', '@temporalio/testing'];
+
+/** Loads a local-mode module, or says plainly why it cannot run here (a production install has no sandbox). */
+async function localMode<T>(load: () => Promise<T>, command: string): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    const missing = LOCAL_MODE_PACKAGES.find(
+      (name) =>
+        (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String(err).includes(`'${name}'`),
+    );
+    if (missing === undefined) throw err;
+    throw new UsageError(
+      `clerk-sync ${command} is local mode and needs ${missing}, a development package this install leaves out ` +
+        '(the production image has only the api and worker): run it from a clone after `npm install`.',
+    );
+  }
+}
+
 function action<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
   return async (...args: A) => {
     try {
@@ -91,7 +111,7 @@ program
   .option('--sandbox-port <port>', 'sandbox port', portOption, 4010)
   .action(
     action(async (opts: { port?: number; temporalPort: number; uiPort: number; sandboxPort: number }) => {
-      const { runDev } = await import('./local/dev');
+      const { runDev } = await localMode(() => import('./local/dev'), 'dev');
       await runDev(opts);
     }),
   );
@@ -106,7 +126,7 @@ program
   .option('--strict', 'Salesforce custom fields exist only once `salesforce setup` created them')
   .action(
     action(async (opts: { port: number; seed?: string; strict?: boolean }) => {
-      const { runSandboxCommand } = await import('./cli/sandbox');
+      const { runSandboxCommand } = await localMode(() => import('./cli/sandbox'), 'sandbox');
       await runSandboxCommand(opts);
     }),
   );
@@ -125,7 +145,7 @@ program
   .option('--sandbox <url>', 'the local sandbox', 'http://localhost:4010')
   .action(
     action(async (what: string, opts: { url?: string; sandbox: string }) => {
-      const { sendSample } = await import('./local/send-sample');
+      const { sendSample } = await localMode(() => import('./local/send-sample'), 'send-sample');
       await sendSample(what, opts);
     }),
   );

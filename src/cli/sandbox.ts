@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { createSandbox } from '../sandbox/server';
+import { createSandbox } from '@clerk-sync/sandbox';
 import { UsageError } from './usage-error';
 
 /** Options of `clerk-sync sandbox`. */

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig, readEnv } from '../config';
 import { createLogger } from '../logger';
-import { createSandbox, type Sandbox } from '../sandbox/server';
+import { createSandbox, type Sandbox } from '@clerk-sync/sandbox';
 import { startApi } from '../api/main';
 import { CODEC_PATH } from '../api/codec-server';
 import { createClients } from '../clients';

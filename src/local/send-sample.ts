@@ -1,7 +1,7 @@
 import { UsageError } from '../cli/usage-error';
 import { loadConfig, readEnv } from '../config';
-import { deliverWebhook, newSvixId } from '../sandbox/deliver';
-import { SCENARIOS } from '../sandbox/scenarios';
+import { deliverWebhook, newSvixId } from '@clerk-sync/sandbox';
+import { SCENARIOS } from '@clerk-sync/sandbox';
 import { fixtureTypes, loadFixture } from './fixtures';
 import { existingLocalSecret } from './state';
 

@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadFixture } from '../../src/local/fixtures';
-import { newSvixId, signDelivery } from '../../src/sandbox/deliver';
+import { newSvixId, signDelivery } from '@clerk-sync/sandbox';
 import { startTestApi, testSecret } from '../helpers/api';
 import { attachTemporal, uniqueTaskQueue } from '../helpers/temporal';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFixture } from '../../src/local/fixtures';
 import { startDevServer, type DevServer } from '../../src/local/temporal-server';
-import { newSvixId } from '../../src/sandbox/deliver';
+import { newSvixId } from '@clerk-sync/sandbox';
 import { connectTemporal } from '../../src/temporal';
 import { startTestApi, testSecret } from '../helpers/api';
 import { blackhole, freePort } from '../helpers/net';

@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadFixture } from '../../src/local/fixtures';
-import { newSvixId } from '../../src/sandbox/deliver';
+import { newSvixId } from '@clerk-sync/sandbox';
 import { ClerkMessageId } from '../../src/shared/search-attributes';
 import { startStack, type Stack } from '../helpers/stack';
 import { uniqueTaskQueue, waitUntil } from '../helpers/temporal';

@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadFixture } from '../../src/local/fixtures';
-import { newSvixId, signDelivery } from '../../src/sandbox/deliver';
+import { newSvixId, signDelivery } from '@clerk-sync/sandbox';
 import { startTestApi, testSecret } from '../helpers/api';
 import { attachTemporal, uniqueTaskQueue } from '../helpers/temporal';
 

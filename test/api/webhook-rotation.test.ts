@@ -33,7 +33,7 @@ describe('signing-secret rotation', () => {
   });
 
   it('accepts a header carrying both signatures, as Svix sends during the 24 h overlap', async () => {
-    const { signDelivery } = await import('../../src/sandbox/deliver');
+    const { signDelivery } = await import('@clerk-sync/sandbox');
     const body = JSON.stringify(loadFixture('user.created'));
     const at = new Date();
     const withOld = signDelivery(OLD, body, { at });

@@ -8,7 +8,7 @@ import {
   ClerkOrganizationId,
   ClerkUserId,
 } from '../../src/shared/search-attributes';
-import { signDelivery } from '../../src/sandbox/deliver';
+import { signDelivery } from '@clerk-sync/sandbox';
 import { startTestApi, testSecret } from '../helpers/api';
 import { attachTemporal, uniqueTaskQueue } from '../helpers/temporal';
 

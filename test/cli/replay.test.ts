@@ -15,9 +15,9 @@ import {
   type ReplayCommandOptions,
 } from '../../src/cli/replay';
 import { dataConverter } from '../../src/codec';
-import { deliverWebhook, newSvixId } from '../../src/sandbox/deliver';
-import type { ClerkEvent } from '../../src/sandbox/clerk';
-import { salesforceFault } from '../../src/sandbox/faults';
+import { deliverWebhook, newSvixId } from '@clerk-sync/sandbox';
+import type { ClerkEvent } from '@clerk-sync/sandbox';
+import { salesforceFault } from '@clerk-sync/sandbox';
 import { routeEvent } from '../../src/shared/events';
 import { ClerkEventType, ClerkMessageId, ClerkUserId } from '../../src/shared/search-attributes';
 import { createStarter, TemporalUnavailable, type Starter } from '../../src/starter';

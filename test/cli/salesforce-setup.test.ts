@@ -12,9 +12,9 @@ import {
   toMetadata,
 } from '../../src/cli/salesforce-schema';
 import { salesforceSetupCommand, setupSalesforce } from '../../src/cli/salesforce-setup';
-import type { ClerkEvent } from '../../src/sandbox/clerk';
-import { deliverWebhook } from '../../src/sandbox/deliver';
-import { parseXml, type XmlElement } from '../../src/sandbox/salesforce/xml';
+import type { ClerkEvent } from '@clerk-sync/sandbox';
+import { deliverWebhook } from '@clerk-sync/sandbox';
+import { parseXml, type XmlElement } from '@clerk-sync/sandbox';
 import { startStack, type Stack } from '../helpers/stack';
 
 // `clerk-sync salesforce setup` against the sandbox's Salesforce in STRICT mode, where a custom field exists only

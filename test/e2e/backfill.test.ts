@@ -6,9 +6,9 @@ import {
   type BackfillCommandOptions,
   type BackfillOutcome,
 } from '../../src/cli/backfill';
-import { deliverWebhook } from '../../src/sandbox/deliver';
-import { clerkRateLimited } from '../../src/sandbox/faults';
-import type { ClerkEvent, MembershipJSON, UserJSON } from '../../src/sandbox/clerk';
+import { deliverWebhook } from '@clerk-sync/sandbox';
+import { clerkRateLimited } from '@clerk-sync/sandbox';
+import type { ClerkEvent, MembershipJSON, UserJSON } from '@clerk-sync/sandbox';
 import type { BackfillProgress, BackfillReport } from '../../src/workflows/backfill';
 import { salesforceApiCalls, startStack, type Stack } from '../helpers/stack';
 import { waitUntil } from '../helpers/temporal';

@@ -1,6 +1,6 @@
-import { SAMPLE_NAMES } from '../../src/sandbox/scenarios';
-import type { ClerkEvent, ClerkService } from '../../src/sandbox/clerk';
-import { deliverWebhook, newSvixId } from '../../src/sandbox/deliver';
+import { SAMPLE_NAMES } from '@clerk-sync/sandbox';
+import type { ClerkEvent, ClerkService } from '@clerk-sync/sandbox';
+import { deliverWebhook, newSvixId } from '@clerk-sync/sandbox';
 import { startStack, type Stack } from '../helpers/stack';
 
 // SPEC "Order and repetition do not matter": for any delivery order of a scenario's events, with duplicates,

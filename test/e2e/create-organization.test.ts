@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { deliverWebhook } from '../../src/sandbox/deliver';
+import { deliverWebhook } from '@clerk-sync/sandbox';
 import { startTestApi } from '../helpers/api';
 import { OPERATOR_API_KEY, startStack, type Stack } from '../helpers/stack';
 import { uniqueTaskQueue } from '../helpers/temporal';

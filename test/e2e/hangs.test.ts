@@ -1,5 +1,5 @@
-import type { ClerkEvent } from '../../src/sandbox/clerk';
-import { deliverWebhook } from '../../src/sandbox/deliver';
+import type { ClerkEvent } from '@clerk-sync/sandbox';
+import { deliverWebhook } from '@clerk-sync/sandbox';
 import {
   CLERK_REQUEST_TIMEOUT_MS,
   RESEND_REQUEST_TIMEOUT_MS,

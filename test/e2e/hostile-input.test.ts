@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { ClerkEvent } from '../../src/sandbox/clerk';
-import { deliverWebhook } from '../../src/sandbox/deliver';
+import type { ClerkEvent } from '@clerk-sync/sandbox';
+import { deliverWebhook } from '@clerk-sync/sandbox';
 import { startStack, type Stack } from '../helpers/stack';
 
 // Issue 12 "Text that other systems interpret": names, organization names and roles come through signed and

@@ -1,5 +1,5 @@
 import { backfill } from '../../src/cli/backfill';
-import type { ClerkEvent } from '../../src/sandbox/clerk';
+import type { ClerkEvent } from '@clerk-sync/sandbox';
 import { idOf, startStack, syncEvent, type Stack } from '../helpers/stack';
 
 // Names with any character (issues 11 and 12). Salesforce reads `@{…}` in a Composite subrequest as a reference to

@@ -1,7 +1,7 @@
 import { ActivityFailure, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { backfill } from '../../src/cli/backfill';
-import { deliverWebhook } from '../../src/sandbox/deliver';
+import { deliverWebhook } from '@clerk-sync/sandbox';
 import {
   accountIdOf,
   countOf,

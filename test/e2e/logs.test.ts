@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { DefaultLogger } from '@temporalio/worker';
 import pino from 'pino';
 import type { ClerkUser } from '../../src/shared/clerk';
-import { runScenario } from '../../src/sandbox/scenarios';
+import { runScenario } from '@clerk-sync/sandbox';
 import { startStack, type Stack } from '../helpers/stack';
 import { quietRuntime } from '../helpers/temporal';
 

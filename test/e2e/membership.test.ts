@@ -1,5 +1,5 @@
-import { deliverWebhook } from '../../src/sandbox/deliver';
-import type { ClerkEvent } from '../../src/sandbox/clerk';
+import { deliverWebhook } from '@clerk-sync/sandbox';
+import type { ClerkEvent } from '@clerk-sync/sandbox';
 import { activitiesOf, salesforceApiCalls, startStack, type Stack } from '../helpers/stack';
 
 let stack: Stack;

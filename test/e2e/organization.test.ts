@@ -1,4 +1,4 @@
-import type { ClerkEvent } from '../../src/sandbox/clerk';
+import type { ClerkEvent } from '@clerk-sync/sandbox';
 import { idOf, salesforceApiCalls, startStack, syncEvent, type Stack } from '../helpers/stack';
 
 let stack: Stack;

@@ -1,7 +1,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import type { ClerkEvent } from '../../src/sandbox/clerk';
-import { deliverWebhook } from '../../src/sandbox/deliver';
-import { clerkRateLimited, salesforceFault, slackFault } from '../../src/sandbox/faults';
+import type { ClerkEvent } from '@clerk-sync/sandbox';
+import { deliverWebhook } from '@clerk-sync/sandbox';
+import { clerkRateLimited, salesforceFault, slackFault } from '@clerk-sync/sandbox';
 import { activitiesOf, startStack, type Stack } from '../helpers/stack';
 import { waitUntil } from '../helpers/temporal';
 

@@ -1,5 +1,5 @@
-import type { ClerkEvent } from '../../src/sandbox/clerk';
-import { deliverWebhook } from '../../src/sandbox/deliver';
+import type { ClerkEvent } from '@clerk-sync/sandbox';
+import { deliverWebhook } from '@clerk-sync/sandbox';
 import { salesforceApiCalls, startStack, type Stack } from '../helpers/stack';
 
 // "Few Salesforce calls": the API calls each event type costs, counted in the sandbox's call log (the OAuth token

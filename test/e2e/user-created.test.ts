@@ -1,4 +1,4 @@
-import { runScenario } from '../../src/sandbox/scenarios';
+import { runScenario } from '@clerk-sync/sandbox';
 import { salesforceApiCalls, startStack, type Stack } from '../helpers/stack';
 import { waitUntil } from '../helpers/temporal';
 
@@ -86,7 +86,7 @@ describe('user.created', () => {
     for (const organizationId of orgs) clerk.addMembership({ organizationId, userId, role: 'org:member' });
 
     const before = salesforceApiCalls(stack.sandbox);
-    const { deliverWebhook } = await import('../../src/sandbox/deliver');
+    const { deliverWebhook } = await import('@clerk-sync/sandbox');
     const res = await deliverWebhook(endpoint().endpoint, stack.secret, created);
     const result = await stack.env.client.workflow.getHandle(res.svixId).result();
     expect(salesforceApiCalls(stack.sandbox) - before).toBeLessThanOrEqual(2);

@@ -3,9 +3,9 @@ import { Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createSyncActivities } from '../../src/activities';
 import { createClients } from '../../src/clients';
-import type { ClerkEvent } from '../../src/sandbox/clerk';
-import { deliverWebhook, newSvixId } from '../../src/sandbox/deliver';
-import { droppedResponse, resendFault } from '../../src/sandbox/faults';
+import type { ClerkEvent } from '@clerk-sync/sandbox';
+import { deliverWebhook, newSvixId } from '@clerk-sync/sandbox';
+import { droppedResponse, resendFault } from '@clerk-sync/sandbox';
 import { startStack, type Stack } from '../helpers/stack';
 import { waitUntil } from '../helpers/temporal';
 

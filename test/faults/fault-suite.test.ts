@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startDevServer, type DevServer } from '../../src/local/temporal-server';
-import type { ClerkEvent } from '../../src/sandbox/clerk';
-import { clerkRateLimited, salesforceFault, slackFault } from '../../src/sandbox/faults';
-import { scenarioEvents, type ScenarioName } from '../../src/sandbox/scenarios';
-import { createSandbox, type Sandbox } from '../../src/sandbox/server';
+import type { ClerkEvent } from '@clerk-sync/sandbox';
+import { clerkRateLimited, salesforceFault, slackFault } from '@clerk-sync/sandbox';
+import { scenarioEvents, type ScenarioName } from '@clerk-sync/sandbox';
+import { createSandbox, type Sandbox } from '@clerk-sync/sandbox';
 import { testSecret } from '../helpers/api';
 import { freePort } from '../helpers/net';
 import { uniqueTaskQueue, waitUntil } from '../helpers/temporal';
-import { Redeliverer, type DeliveryStats } from '../../src/sandbox/redeliverer';
+import { Redeliverer, type DeliveryStats } from '../helpers/redeliverer';
 import { Supervised } from './processes';
 
 // The fault suite: scripted Clerk scenarios streamed through a Svix-like redeliverer into the real processes

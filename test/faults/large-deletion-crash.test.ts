@@ -1,4 +1,4 @@
-import { deliverWebhook } from '../../src/sandbox/deliver';
+import { deliverWebhook } from '@clerk-sync/sandbox';
 import {
   accountIdOf,
   countOf,

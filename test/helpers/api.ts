@@ -5,7 +5,7 @@ import pino from 'pino';
 import type { Logger } from '../../src/logger';
 import { createApp, type AppDeps } from '../../src/api/app';
 import { createMetrics } from '../../src/api/metrics';
-import { signDelivery, newSvixId } from '../../src/sandbox/deliver';
+import { signDelivery, newSvixId } from '@clerk-sync/sandbox';
 import { createStarter } from '../../src/starter';
 
 /** A throwaway `whsec_` secret. */

@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { backfill } from '../../src/cli/backfill';
-import { deliverWebhook } from '../../src/sandbox/deliver';
-import type { ClerkEvent } from '../../src/sandbox/clerk';
+import { deliverWebhook } from '@clerk-sync/sandbox';
+import type { ClerkEvent } from '@clerk-sync/sandbox';
 import { OPERATOR_API_KEY, startStack, type Stack } from '../helpers/stack';
 
 // `npm run histories:record` re-records one real history per workflow type into test/histories/, which

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { runScenario } from '../../src/sandbox/scenarios';
+import { runScenario } from '@clerk-sync/sandbox';
 import { startStack, type Stack } from '../helpers/stack';
 
 // What operators see: after a scripted sign-up, the local Temporal Web UI lists the workflow with its summary, and

@@ -1,7 +1,7 @@
 import { createClerkClient, type ClerkClient } from '@clerk/backend';
 import { clerkActivities } from '../../src/activities/clerk';
 import type { MembershipSync } from '../../src/shared/mapping';
-import { createSandbox, type Sandbox } from '../../src/sandbox/server';
+import { createSandbox, type Sandbox } from '@clerk-sync/sandbox';
 
 // Issue 11 "Clerk list calls page through every page": the Clerk activities read lists to the end at Clerk's
 // largest page (500), against the sandbox's Clerk, which pages as Clerk does (limit ≤ 500, offset, total_count).

@@ -24,7 +24,7 @@ import {
 import { salesforceSession, SALESFORCE_REFUSAL_REUSE_MS } from '../../src/clients';
 import { loadConfig, type SalesforceConfig } from '../../src/config';
 import { DeadlineExceeded, withDeadline } from '../../src/deadline';
-import { createSandbox, type Sandbox } from '../../src/sandbox/server';
+import { createSandbox, type Sandbox } from '@clerk-sync/sandbox';
 
 // activities/errors.ts is the only place that decides retries: one row per rule. Errors are the clients' own where
 // it is cheap (jsforce against the sandbox, Clerk's ClerkAPIResponseError), else the shape the classifier reads.

@@ -10,7 +10,7 @@ import { slackActivities } from '../../src/activities/slack';
 import { boundedClerkClient, salesforceSession } from '../../src/clients';
 import { loadConfig, type SalesforceConfig } from '../../src/config';
 import { DeadlineExceeded, withDeadline } from '../../src/deadline';
-import { createSandbox, type Sandbox } from '../../src/sandbox/server';
+import { createSandbox, type Sandbox } from '@clerk-sync/sandbox';
 import * as timeouts from '../../src/timeouts';
 
 // "Nothing hangs" at the client level, against the sandbox with short limits: each outbound call gives up at its

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { toId18 as sandboxToId18 } from '../../src/sandbox/salesforce/ids';
+import { toId18 as sandboxToId18 } from '@clerk-sync/sandbox';
 import { toId18 } from '../../src/shared/salesforce-id';
 
 // Issue 12 "Operator API ids": one record, one id string, whichever form Salesforce or a person gave.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Webhook } from 'svix';
 import { HttpError } from '../../src/api/errors';
 import { TIMESTAMP_TOLERANCE_SECONDS, verifyDelivery } from '../../src/api/webhook';
-import { signDelivery } from '../../src/sandbox/deliver';
+import { signDelivery } from '@clerk-sync/sandbox';
 
 // The endpoint's contract is in test/api/webhook-rejections.test.ts; these rows pin how the installed svix and our
 // own checks share the decision, so that svix's error only ever means "signature" (issue 15).

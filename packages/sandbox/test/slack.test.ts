@@ -1,6 +1,6 @@
 import { IncomingWebhook } from '@slack/webhook';
-import type { Sandbox } from '../../src/sandbox/server';
-import { createSandbox } from '../../src/sandbox/server';
+import type { Sandbox } from '../src/server';
+import { createSandbox } from '../src/server';
 
 let sandbox: Sandbox;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { SalesforceError } from './errors';
 import { formatDateTime, type SalesforceOrg } from './org';
-import { asList } from './schema';
+import { asList, withParentRelationship } from './schema';
 import { escapeXml, localName, parseXml, toValue, toXml, type XmlElement } from './xml';
 
 /** A SOAP answer: 200 with a response element, or 500 with a fault. */
@@ -135,11 +135,11 @@ export class MetadataApi {
       let created: boolean;
       if (type === 'CustomField') {
         const [objectName = '', fieldName = ''] = fullName.split('.');
-        created = this.org.schema.applyCustomField(forSchema(fieldName, md), mode);
+        created = this.org.schema.applyCustomField(withParentRelationship(fieldName, md), mode);
         this.keepMetadata(objectName, fieldName, md);
       } else if (type === 'CustomObject') {
         const fields = asList(md.fields) as Record<string, unknown>[];
-        const schemaFields = fields.map((f) => forSchema(String(f.fullName), f));
+        const schemaFields = fields.map((f) => withParentRelationship(String(f.fullName), f));
         created = this.org.schema.applyCustomObject({ ...md, fields: schemaFields }, mode);
         for (const f of fields) this.keepMetadata(fullName, String(f.fullName), f);
       } else created = this.saveDocument(type, fullName, md, mode);
@@ -273,16 +273,6 @@ function saveResultXml(outcome: SaveOutcome, withCreated: boolean): string {
     : '';
   const created = withCreated ? `<created>${String(outcome.created ?? false)}</created>` : '';
   return `<result>${created}${errors}<fullName>${escapeXml(outcome.fullName)}</fullName><success>${String(outcome.success)}</success></result>`;
-}
-
-/**
- * Salesforce names a lookup's child-to-parent relationship after the field (`Contact__c` → `Contact__r`), while
- * `relationshipName` names the parent's list of children (`Clerk_Memberships` → `Clerk_Memberships__r`). The
- * schema models the former only, from `relationshipName`: hand it the field-derived name.
- */
-function forSchema(fieldName: string, md: Record<string, unknown>): Record<string, unknown> {
-  if (md.relationshipName === undefined || !/__c$/i.test(fieldName)) return md;
-  return { ...md, relationshipName: fieldName.slice(0, -3) };
 }
 
 function xsiType(el: XmlElement): string {

@@ -1,7 +1,7 @@
 import { createClerkClient } from '@clerk/backend';
-import type { CallRecord } from '../../src/sandbox/call-log';
-import type { Sandbox } from '../../src/sandbox/server';
-import { createSandbox } from '../../src/sandbox/server';
+import type { CallRecord } from '../src/call-log';
+import type { Sandbox } from '../src/server';
+import { createSandbox } from '../src/server';
 
 let sandbox: Sandbox;
 beforeAll(async () => {

@@ -1,5 +1,6 @@
 import { SalesforceError, badRequest, notFound } from './errors';
 import { IdFactory, KEY_PREFIX, normalizeId, toId15 } from './ids';
+import type { SchemaSource } from './source';
 import { Schema, type FieldDef, type SObjectDef } from './schema';
 import { RecordStore, type StoredRecord } from './store';
 import { asText } from './values';
@@ -55,8 +56,8 @@ export class SalesforceOrg {
   private lastTimestamp = 0;
   private rules: ValidationRule[] = [];
 
-  constructor(strict: boolean) {
-    this.schema = new Schema(strict);
+  constructor(strict: boolean, seed?: SchemaSource) {
+    this.schema = new Schema(strict, seed);
     this.organizationId = this.ids.next(KEY_PREFIX.Organization);
     this.userId = this.ids.next(KEY_PREFIX.User);
     this.seedUser();

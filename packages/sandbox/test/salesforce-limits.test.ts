@@ -1,7 +1,7 @@
 import type { Connection } from 'jsforce';
-import { SalesforceOrg } from '../../src/sandbox/salesforce/org';
-import { SoqlEngine } from '../../src/sandbox/salesforce/soql';
-import { createSandbox } from '../../src/sandbox/server';
+import { SalesforceOrg } from '../src/salesforce/org';
+import { SoqlEngine } from '../src/salesforce/soql';
+import { createSandbox } from '../src/server';
 import { rejectionOf, startSalesforce, type SalesforceHarness } from './salesforce-harness';
 
 let sf: SalesforceHarness;

@@ -1,4 +1,4 @@
-import { newSvixId, signDelivery } from './deliver';
+import { newSvixId, signDelivery } from '@clerk-sync/sandbox';
 
 /** What the redeliverer saw, for the fault report. */
 export interface DeliveryStats {

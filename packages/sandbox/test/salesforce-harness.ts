@@ -8,7 +8,7 @@ import {
   SERVER_MAX_HEADER_SIZE,
   type SalesforceSandboxOptions,
   type SalesforceService,
-} from '../../src/sandbox/salesforce';
+} from '../src/salesforce';
 
 /** The API version the tests pin (46.0+ for upsert's `created`). */
 export const API_VERSION = '62.0';

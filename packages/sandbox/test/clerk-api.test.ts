@@ -1,8 +1,8 @@
 import { createClerkClient } from '@clerk/backend';
 import type { ClerkAPIResponseError } from '@clerk/backend/errors';
-import { clerkRateLimited } from '../../src/sandbox/faults';
-import type { Sandbox } from '../../src/sandbox/server';
-import { createSandbox } from '../../src/sandbox/server';
+import { clerkRateLimited } from '../src/faults';
+import type { Sandbox } from '../src/server';
+import { createSandbox } from '../src/server';
 
 const ADA = 'user_2adaLovelace0Seed0000000001';
 const GRACE = 'user_2graceHopper0Seed00000000002';

@@ -1,5 +1,6 @@
 import { SalesforceError } from './errors';
 import { KEY_PREFIX } from './ids';
+import type { SchemaSource } from './source';
 
 /** Field types as describe names them; `anyType` is a custom field the sandbox accepted without a definition. */
 export type FieldType =
@@ -17,7 +18,7 @@ export type FieldType =
   | 'datetime'
   | 'anyType';
 
-/** Where a definition came from: built in, SPEC's fields pre-created (non-strict), the Metadata API, or accepted on write. */
+/** Where a definition came from: built in, force-app's fields pre-created (non-strict), the Metadata API, or accepted on write. */
 export type Origin = 'standard' | 'seed' | 'metadata' | 'dynamic';
 
 /** One field of an sObject. */
@@ -66,7 +67,11 @@ export class Schema {
   /** Key prefixes handed to custom objects by name, so a re-created object keeps its prefix (and its old ids stay valid). */
   private readonly customPrefixes = new Map<string, string>();
 
-  constructor(private strict: boolean) {
+  /** `seed`: the custom objects and fields a non-strict org starts with (see source.ts). */
+  constructor(
+    private strict: boolean,
+    private readonly seed: SchemaSource = { objects: [], fields: [] },
+  ) {
     this.reset();
   }
 
@@ -75,14 +80,14 @@ export class Schema {
     return this.strict;
   }
 
-  /** Standard objects only, plus SPEC's custom fields and object unless strict. */
+  /** Standard objects only, plus the seed's custom objects and fields (force-app's) unless strict. */
   reset(): void {
     this.objects.clear();
     for (const def of standardObjects()) this.objects.set(def.name.toLowerCase(), def);
-    if (!this.strict) this.seedSpec();
+    if (!this.strict) this.seedCustom();
   }
 
-  /** Strict mode drops what was not created through the Metadata API; non-strict brings SPEC's definitions back. */
+  /** Strict mode drops what was not created through the Metadata API; non-strict brings the seed's definitions back. */
   setStrict(strict: boolean): void {
     this.strict = strict;
     if (strict) {
@@ -96,7 +101,7 @@ export class Schema {
         }
       }
     } else {
-      this.seedSpec();
+      this.seedCustom();
     }
   }
 
@@ -324,10 +329,10 @@ export class Schema {
     obj.fields.delete(key);
   }
 
-  private seedSpec(): void {
-    for (const md of SPEC_OBJECTS)
+  private seedCustom(): void {
+    for (const md of this.seed.objects)
       if (!this.object(str(md.fullName))) this.applyCustomObject(md, 'create', 'seed');
-    for (const md of SPEC_FIELDS) {
+    for (const md of this.seed.fields) {
       const [objectName = '', fieldName = ''] = str(md.fullName).split('.');
       const existing = this.object(objectName)?.fields.get(fieldName.toLowerCase());
       if (!existing || existing.origin === 'dynamic') this.applyCustomField(md, 'upsert', 'seed');
@@ -562,70 +567,15 @@ function fieldFromMetadata(
   }
 }
 
-/** SPEC's custom object, as `clerk-sync salesforce setup` creates it. */
-const SPEC_OBJECTS: Record<string, unknown>[] = [
-  {
-    fullName: 'Clerk_Membership__c',
-    label: 'Clerk Membership',
-    pluralLabel: 'Clerk Memberships',
-    nameField: { type: 'AutoNumber', label: 'Clerk Membership Name', displayFormat: 'CM-{000000}' },
-    deploymentStatus: 'Deployed',
-    sharingModel: 'ReadWrite',
-  },
-];
-
-/** SPEC's custom fields (pre-created unless strict); the External IDs are case-sensitive, as Clerk's ids are. */
-const SPEC_FIELDS: Record<string, unknown>[] = [
-  {
-    fullName: 'Account.Clerk_Organization_Id__c',
-    label: 'Clerk Organization Id',
-    type: 'Text',
-    length: 255,
-    externalId: true,
-    unique: true,
-    caseSensitive: true,
-  },
-  { fullName: 'Account.Clerk_Slug__c', label: 'Clerk Slug', type: 'Text', length: 255 },
-  { fullName: 'Account.Clerk_Status__c', label: 'Clerk Status', type: 'Text', length: 255 },
-  {
-    fullName: 'Contact.Clerk_User_Id__c',
-    label: 'Clerk User Id',
-    type: 'Text',
-    length: 255,
-    externalId: true,
-    unique: true,
-    caseSensitive: true,
-  },
-  { fullName: 'Contact.Clerk_Status__c', label: 'Clerk Status', type: 'Text', length: 255 },
-  {
-    fullName: 'Contact.Clerk_Welcome_Email_Sent_At__c',
-    label: 'Clerk Welcome Email Sent At',
-    type: 'DateTime',
-  },
-  {
-    fullName: 'Clerk_Membership__c.Clerk_Membership_Id__c',
-    label: 'Clerk Membership Id',
-    type: 'Text',
-    length: 255,
-    externalId: true,
-    unique: true,
-    caseSensitive: true,
-  },
-  {
-    fullName: 'Clerk_Membership__c.Contact__c',
-    label: 'Contact',
-    type: 'Lookup',
-    referenceTo: 'Contact',
-    relationshipName: 'Contact',
-    deleteConstraint: 'SetNull',
-  },
-  {
-    fullName: 'Clerk_Membership__c.Account__c',
-    label: 'Account',
-    type: 'Lookup',
-    referenceTo: 'Account',
-    relationshipName: 'Account',
-    deleteConstraint: 'SetNull',
-  },
-  { fullName: 'Clerk_Membership__c.Role__c', label: 'Role', type: 'Text', length: 255 },
-];
+/**
+ * Salesforce names a lookup's child-to-parent relationship after the field (`Contact__c` → `Contact__r`), while
+ * `relationshipName` names the parent's list of children (`Clerk_Memberships` → `Clerk_Memberships__r`). The
+ * schema models the former only, from `relationshipName`: hand it the field-derived name.
+ */
+export function withParentRelationship(
+  fieldName: string,
+  md: Record<string, unknown>,
+): Record<string, unknown> {
+  if (md.relationshipName === undefined || !/__c$/i.test(fieldName)) return md;
+  return { ...md, relationshipName: fieldName.slice(0, -3) };
+}

@@ -1,15 +1,9 @@
 import { createClerkClient } from '@clerk/backend';
 import { IncomingWebhook } from '@slack/webhook';
 import { Resend } from 'resend';
-import {
-  clerkFault,
-  droppedResponse,
-  resendFault,
-  salesforceFault,
-  slackFault,
-} from '../../src/sandbox/faults';
-import type { Sandbox } from '../../src/sandbox/server';
-import { createSandbox } from '../../src/sandbox/server';
+import { clerkFault, droppedResponse, resendFault, salesforceFault, slackFault } from '../src/faults';
+import type { Sandbox } from '../src/server';
+import { createSandbox } from '../src/server';
 
 const ADA = 'user_2adaLovelace0Seed0000000001';
 

@@ -144,7 +144,7 @@ describe('Salesforce sandbox: records, upsert and validation', () => {
     ['STRING_TOO_LONG', 'Contact', { LastName: 'x'.repeat(81) }, 'Last Name: data value too large'],
     ['STRING_TOO_LONG', 'Contact', { LastName: 'Ok', FirstName: 'y'.repeat(41) }, '(max length=40)'],
     ['STRING_TOO_LONG', 'Account', { Name: 'n'.repeat(256) }, '(max length=255)'],
-    ['STRING_TOO_LONG', 'Contact', { LastName: 'Ok', Clerk_Status__c: 's'.repeat(256) }, '(max length=255)'],
+    ['STRING_TOO_LONG', 'Contact', { LastName: 'Ok', Clerk_Status__c: 's'.repeat(21) }, '(max length=20)'],
     [
       'INVALID_EMAIL_ADDRESS',
       'Contact',

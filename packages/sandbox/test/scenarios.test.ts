@@ -2,11 +2,11 @@ import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'svix';
-import type { ClerkEvent } from '../../src/sandbox/clerk';
-import type { ScenarioName } from '../../src/sandbox/scenarios';
-import { runScenario, scenarioEvents, SCENARIOS } from '../../src/sandbox/scenarios';
-import type { Sandbox } from '../../src/sandbox/server';
-import { createSandbox } from '../../src/sandbox/server';
+import type { ClerkEvent } from '../src/clerk';
+import type { ScenarioName } from '../src/scenarios';
+import { runScenario, scenarioEvents, SCENARIOS } from '../src/scenarios';
+import type { Sandbox } from '../src/server';
+import { createSandbox } from '../src/server';
 
 const SECRET = `whsec_${Buffer.from('clerk-sync scenario receiver secret').toString('base64')}`;
 

@@ -30,7 +30,7 @@ export type { WebhookDeliveryRecord, WebhookTarget } from './webhooks';
 export { ClerkSandboxError, ClerkStore, newClerkId } from './store';
 
 /** The seed shipped with the package (the same path from `src/` and from `dist/`). */
-export const DEFAULT_CLERK_SEED = resolve(__dirname, '../../../fixtures/clerk-seed.json');
+export const DEFAULT_CLERK_SEED = resolve(__dirname, '../../fixtures/clerk-seed.json');
 
 /** Reads a seed file, or passes a seed object through. */
 export function loadClerkSeed(seed: string | ClerkSeed = DEFAULT_CLERK_SEED): ClerkSeed {

@@ -1,8 +1,8 @@
 import { IncomingWebhook } from '@slack/webhook';
 import { Connection } from 'jsforce';
 import { Resend } from 'resend';
-import type { Sandbox } from '../../src/sandbox/server';
-import { createSandbox } from '../../src/sandbox/server';
+import type { Sandbox } from '../src/server';
+import { createSandbox } from '../src/server';
 
 let sandbox: Sandbox;
 beforeAll(async () => {

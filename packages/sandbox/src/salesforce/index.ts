@@ -6,6 +6,7 @@ import type { SandboxService } from '../types';
 import { SalesforceError, notFound } from './errors';
 import { MetadataApi, soapFault } from './metadata';
 import { requestToken, type OAuthClient } from './oauth';
+import { readSchemaSource } from './source';
 import { SalesforceOrg, type ValidationRule } from './org';
 import { RestApi, type RestResponse } from './rest';
 import { Sessions } from './sessions';
@@ -22,6 +23,11 @@ export interface SalesforceSandboxOptions {
   password?: string;
   /** Only fields that exist (standard, or created through the Metadata API) are accepted (default false). */
   strict?: boolean;
+  /**
+   * Salesforce DX source whose custom objects and fields a non-strict org starts with (default: this repository's
+   * `force-app/`, the components `clerk-sync salesforce setup` deploys).
+   */
+  source?: string;
   /** Daily API request allocation (default 15000, a Developer Edition org). */
   dailyApiLimit?: number;
   /** Session inactivity timeout (default 2 h). */
@@ -77,7 +83,7 @@ export interface SalesforceService extends SandboxService {
   /** Sets the calls used so far (0 to start a fresh day). */
   setApiUsage(used: number): void;
   apiUsage(): { used: number; max: number };
-  /** Switches strict mode; strict drops SPEC's pre-created fields until the Metadata API creates them. */
+  /** Switches strict mode; strict drops the pre-created (force-app) fields until the Metadata API creates them. */
   setStrict(strict: boolean): void;
   /** A refresh token the refresh_token grant accepts (for testing jsforce's refresh path). */
   issueRefreshToken(): string;
@@ -146,7 +152,7 @@ const LATEST_VERSION = 64;
 /** Creates an in-memory Salesforce org speaking OAuth, REST (v31.0+) and the Metadata API, as jsforce uses them. */
 export function createSalesforceService(options: SalesforceSandboxOptions = {}): SalesforceService {
   const settings = { ...DEFAULTS, ...definedOnly(options) };
-  const org = new SalesforceOrg(options.strict ?? false);
+  const org = new SalesforceOrg(options.strict ?? false, readSchemaSource(options.source));
   const sessions = new Sessions(org.organizationId, settings.sessionTtlMs);
   const soql = new SoqlEngine(org);
   const usage = { used: 0, max: settings.dailyApiLimit };

@@ -3,9 +3,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClerkClient } from '@clerk/backend';
 import { Webhook } from 'svix';
-import type { ClerkEvent } from '../../src/sandbox/clerk';
-import type { Sandbox } from '../../src/sandbox/server';
-import { createSandbox } from '../../src/sandbox/server';
+import type { ClerkEvent } from '../src/clerk';
+import type { Sandbox } from '../src/server';
+import { createSandbox } from '../src/server';
 
 const SECRET = `whsec_${Buffer.from('clerk-sync sandbox events test secret').toString('base64')}`;
 const ADA = 'user_2adaLovelace0Seed0000000001';
