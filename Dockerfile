@@ -1,5 +1,5 @@
-# clerk-sync: one image, two processes (`api` and `worker`); see docker-compose.yml.
-FROM node:20-bookworm-slim AS build
+# clerk-sync: one image, two processes (`api` and `worker`); see docker-compose.yml. Node 24 LTS (issue 16).
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/sandbox/package.json ./packages/sandbox/
@@ -10,7 +10,7 @@ COPY src ./src
 RUN npm run build
 
 # The sandbox workspace and the dev-only packages (local mode's) stay out of the product image.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

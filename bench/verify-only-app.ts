@@ -18,6 +18,7 @@ export function createVerifyOnlyApp(secret: string): Koa {
         'svix-timestamp': ctx.get('svix-timestamp'),
         'svix-signature': ctx.get('svix-signature'),
       });
+      JSON.parse(body.toString('utf8')); // svix 1's verify parsed too: the baseline keeps doing the same work
     } catch {
       ctx.throw(401, 'invalid signature');
     }

@@ -216,6 +216,51 @@ program
     ),
   );
 
+program
+  .command('doctor')
+  .description(
+    'check the configuration, Temporal, Salesforce, Clerk, Resend, Slack and the keys; exit 1 if a check fails',
+  )
+  .option('--json', 'print the report as JSON')
+  .option('--post-test', 'post a test message to the Slack webhook (otherwise only its shape is checked)')
+  .option('--codec-url <url>', 'the codec server to check (default: the API on this machine)')
+  .option(
+    '--sandbox <url>',
+    'local mode: the sandbox that services without credentials use',
+    'http://localhost:4010',
+  )
+  .action(
+    action(async (opts: { json?: boolean; postTest?: boolean; codecUrl?: string; sandbox: string }) => {
+      const { doctorCommand } = await import('./cli/doctor');
+      process.exitCode = await doctorCommand(opts);
+    }),
+  );
+
+program
+  .command('explain')
+  .description(
+    'why a user or organization is not in Salesforce as Clerk says: differences, their workflows, what to do',
+  )
+  .option('--user <user-id>', 'a Clerk user (user_…)')
+  .option('--organization <org-id>', 'a Clerk organization (org_…)')
+  .option('--json', 'print the explanation as JSON')
+  .option(
+    '--sandbox <url>',
+    'local mode: the sandbox that services without credentials use',
+    'http://localhost:4010',
+  )
+  .action(
+    action(
+      async (
+        opts: { user?: string; organization?: string; json?: boolean; sandbox: string },
+        command: Command,
+      ) => {
+        const { explainCommand } = await import('./cli/explain');
+        process.exitCode = await explainCommand(opts, command);
+      },
+    ),
+  );
+
 // As Node prints an uncaught error: the stack, the causes' (a gRPC failure wrapped by the SDK) and their fields.
 program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`clerk-sync: ${inspect(err)}\n`);

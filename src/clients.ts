@@ -13,7 +13,7 @@ import type { Config, SalesforceConfig } from './config';
 import { withDeadline } from './deadline';
 import type { Logger } from './logger';
 import type { SalesforceSession } from './activities/salesforce';
-import { salesforceCredentialRefusal, sessionRefreshRefused } from './activities/errors';
+import { salesforceCredentialRefusal, sessionRefreshRefused, SlackRateLimited } from './activities/errors';
 import {
   CLERK_REQUEST_TIMEOUT_MS,
   SALESFORCE_REQUEST_TIMEOUT_MS,
@@ -74,7 +74,13 @@ export class BoundedTransport extends Transport {
   override httpRequest(req: HttpRequest, options: HttpRequestOptions = {}): StreamPromise<HttpResponse> {
     // jsforce aborts a second after our limit: the failure then reads "no answer within…", not jsforce's
     // "The user aborted a request. Request was aborted due to timeout of 10 minutes."
-    const sent = super.httpRequest(req, { ...options, timeout: this.timeoutMs + 1000 });
+    // `maxRetries: 0`: jsforce would otherwise retry GET/PUT/DELETE up to 5 times on network errors, 429 and 5xx
+    // inside one activity attempt, ignoring Retry-After; activities/errors.ts is the one place that decides.
+    const sent = super.httpRequest(req, {
+      ...options,
+      timeout: this.timeoutMs + 1000,
+      retry: { ...options.retry, maxRetries: 0 },
+    });
     const answer = withDeadline(
       `${this.service} ${req.method} ${pathOf(req.url)}`,
       this.timeoutMs,
@@ -247,6 +253,15 @@ export function boundedClerkClient(clerk: ClerkClient, timeoutMs: number): Clerk
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   typeof (value as { then?: unknown } | null)?.then === 'function';
 
+/** Slack's `fetch`: a 429 becomes `SlackRateLimited`, keeping the Retry-After that @slack/webhook 8 does not report. */
+const slackFetch: typeof fetch = async (input, init) => {
+  const response = await fetch(input, init);
+  if (response.status !== 429) return response;
+  await response.body?.cancel();
+  const seconds = Number(response.headers.get('retry-after'));
+  throw new SlackRateLimited(Number.isFinite(seconds) && seconds > 0 ? seconds : undefined);
+};
+
 /** Builds the clients the configuration has credentials for, and logs one line per feature switched off. */
 export function createClients(config: Config, logger: Logger): Clients {
   if (!config.clerk) logger.warn('CLERK_SECRET_KEY not set: no membership look-ups in Clerk');
@@ -264,10 +279,10 @@ export function createClients(config: Config, logger: Logger): Clients {
       : undefined,
     // Resend takes a signal per request: the email activity passes its limit and cancellation there.
     resend: config.email ? new Resend(config.email.apiKey, { baseUrl: config.email.baseUrl }) : undefined,
-    // The SDK's own `timeout` (axios: no answer for that long aborts the request); the activity also bounds the
-    // whole send and stops it waiting on cancellation (`send` takes no signal).
+    // The SDK's own `timeout` (no answer for that long aborts the request); the activity also bounds the whole send
+    // and stops it waiting on cancellation (`send` takes no signal).
     slack: config.slack
-      ? new IncomingWebhook(config.slack.webhookUrl, { timeout: SLACK_REQUEST_TIMEOUT_MS })
+      ? new IncomingWebhook(config.slack.webhookUrl, { timeout: SLACK_REQUEST_TIMEOUT_MS, fetch: slackFetch })
       : undefined,
   };
 }

@@ -57,6 +57,8 @@ export function createStarter({ client, taskQueue, startTimeoutMs = 5_000 }: Sta
   }
 
   return {
+    /** The namespace the starts go to (`/readyz` checks its search attributes). */
+    namespace: client.options.namespace,
     start,
     /** Starts the sync workflow of one verified Clerk delivery; its workflow id is the svix-id. */
     startDelivery(delivery: Delivery): Promise<StartResult> {

@@ -1,4 +1,4 @@
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError, type ConnectionOptions } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { dataConverter } from './codec';
 import type { Config } from './config';
@@ -61,9 +61,29 @@ export async function registerSearchAttributes(
 ): Promise<string[]> {
   const { connection } = await connectTemporal(settings);
   try {
-    return await ensureSearchAttributes(connection, settings.temporal.namespace, logger);
+    const namespace = settings.temporal.namespace;
+    const added = await ensureSearchAttributes(connection, namespace, logger);
+    // Registered is not yet usable: the frontend learns them at its next namespace refresh (seconds).
+    if (added.length > 0) await awaitSearchAttributes(connection, namespace, logger);
+    return added;
   } finally {
     await connection.close();
+  }
+}
+
+/** Waits (up to 30 s, then warns and goes on) until a start may set the search attributes. */
+async function awaitSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  logger: Logger,
+): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while ((await searchAttributesUsable(connection, namespace)).state !== 'usable') {
+    if (Date.now() > deadline) {
+      logger.warn({ namespace }, 'search attributes registered but not usable yet after 30 s');
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
@@ -97,4 +117,39 @@ export async function ensureSearchAttributes(
   }
   logger.info({ namespace, added: missing.map((k) => k.name) }, 'search attributes registered');
   return missing.map((k) => k.name);
+}
+
+/** gRPC status codes the callers tell apart: a query naming an unknown search attribute; an unknown namespace. */
+export const GRPC_INVALID_ARGUMENT = 3;
+export const GRPC_NOT_FOUND = 5;
+
+/** The gRPC status code of a failed Temporal call, if it is one. */
+export function grpcCode(err: unknown): number | undefined {
+  return isGrpcServiceError(err) ? Number(err.code) : undefined;
+}
+
+/**
+ * Whether a start that sets SPEC.md's search attributes would be accepted now: `usable`, or `missing` (with the
+ * names the namespace lacks). Registering them is not enough: the frontend validates a start against its cached
+ * copy of the namespace, refreshed every few seconds (`system.namespaceCacheRefreshInterval`), so on SQL
+ * visibility a start fails for a moment after `addSearchAttributes` returned. A visibility count that names each
+ * attribute goes through the same cache, so it fails exactly while a start would. Other errors (Temporal
+ * unreachable) are thrown.
+ */
+export async function searchAttributesUsable(
+  connection: Connection,
+  namespace: string,
+): Promise<{ state: 'usable' } | { state: 'missing'; missing: string[] }> {
+  const query = SEARCH_ATTRIBUTES.map((key) => `${key.name} = 'readyz'`).join(' AND ');
+  try {
+    await connection.workflowService.countWorkflowExecutions({ namespace, query });
+    return { state: 'usable' };
+  } catch (err) {
+    if (grpcCode(err) !== GRPC_INVALID_ARGUMENT) throw err;
+  }
+  // Name what is absent from the namespace; all of them while it exists but the frontend does not know them yet.
+  const listed = await connection.operatorService.listSearchAttributes({ namespace });
+  const present = { ...listed.customAttributes, ...listed.systemAttributes };
+  const absent = SEARCH_ATTRIBUTES.map((k) => k.name).filter((name) => !(name in present));
+  return { state: 'missing', missing: absent.length > 0 ? absent : SEARCH_ATTRIBUTES.map((k) => k.name) };
 }

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { IncomingWebhookHTTPError, IncomingWebhookRequestError } from '@slack/webhook';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { credentialAlerts } from './credential-alerts';
 
@@ -268,13 +269,28 @@ export function classifyResend(err: unknown, attempt = currentAttempt()): Applic
   });
 }
 
-/** Slack incoming webhook (`@slack/webhook`): 429 (after Retry-After) and 5xx are retried. */
+/**
+ * Slack's 429 with the Retry-After it came with. @slack/webhook 8 reports an HTTP error by status and body only, so
+ * the client's `fetch` (src/clients.ts) raises this for a 429 instead; the SDK hands it on as the request error's
+ * `original`.
+ */
+export class SlackRateLimited extends Error {
+  override readonly name = 'SlackRateLimited';
+  constructor(readonly retryAfterSeconds: number | undefined) {
+    super(`rate_limited (Retry-After ${retryAfterSeconds ?? 'absent'})`);
+  }
+}
+
+/** Slack incoming webhook (`@slack/webhook`): 429 (after Retry-After), 5xx and no answer are retried. */
 export function classifySlack(err: unknown): ApplicationFailure {
-  const response = (
-    err as { original?: { response?: { status?: number; headers?: Record<string, unknown> } } }
-  )?.original?.response;
-  const status = response?.status;
-  const message = `${status ?? 'NO_RESPONSE'}: ${messageOf(err)}`;
+  const limited =
+    err instanceof IncomingWebhookRequestError && err.original instanceof SlackRateLimited
+      ? err.original
+      : undefined;
+  const status = err instanceof IncomingWebhookHTTPError ? err.statusCode : limited ? 429 : undefined;
+  // Slack answers a plain-text code (`invalid_payload`, `no_service`, `channel_is_archived`…) in the body.
+  const code = err instanceof IncomingWebhookHTTPError ? err.body.slice(0, 100) : undefined;
+  const message = `${status ?? 'NO_RESPONSE'}: ${code ?? messageOf(err)}`;
   if (!HTTP_TRANSIENT(status)) {
     return ApplicationFailure.create({
       type: 'SlackRejected',
@@ -282,12 +298,11 @@ export function classifySlack(err: unknown): ApplicationFailure {
       nonRetryable: true,
     });
   }
-  const retryAfter = Number(response?.headers?.['retry-after']);
-  const nextRetryDelay = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined;
+  const retryAfter = limited?.retryAfterSeconds;
   return ApplicationFailure.create({
     type: 'SlackUnavailable',
     message,
-    nextRetryDelay,
+    nextRetryDelay: retryAfter ? retryAfter * 1000 : undefined,
   });
 }
 

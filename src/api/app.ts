@@ -36,7 +36,7 @@ export function createApp(deps: AppDeps): Koa {
   app.proxy = true;
   const router = new Router();
   webhookRoutes(router, deps);
-  healthRoutes(router, deps);
+  healthRoutes(router, { ...deps, namespace: deps.starter.namespace });
   operatorRoutes(router, { apiKey: deps.operatorApiKey, starter: deps.starter, logger: deps.logger });
   if (deps.codec) codecRoutes(router, { ...deps.codec, apiKey: deps.operatorApiKey, logger: deps.logger });
 

@@ -37,7 +37,8 @@ export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
  * Verifies the raw bytes against every configured secret (several during a rotation) and returns the parsed event.
  * The headers are present and well-formed (`signedHeaders`) and the timestamp window is checked here, as Svix defines
  * it, before svix's `verify`: its WebhookVerificationError then only means "no secret made this signature", so a
- * status code never depends on the wording of svix's messages.
+ * status code never depends on the wording of svix's messages. svix 2's `verify` only verifies; the JSON is parsed
+ * here, once a secret has vouched for the bytes.
  */
 export function verifyDelivery(
   verifiers: readonly Webhook[],
@@ -50,17 +51,25 @@ export function verifyDelivery(
     throw new HttpError(401, 'invalid_signature', 'Message timestamp too old');
   if (age < -TIMESTAMP_TOLERANCE_SECONDS)
     throw new HttpError(401, 'invalid_signature', 'Message timestamp too new');
-  for (const verifier of verifiers) {
-    try {
-      return verifier.verify(body, headers);
-    } catch (err) {
-      if (err instanceof WebhookVerificationError) continue; // the next secret may have signed it
-      if (err instanceof SyntaxError)
-        throw new HttpError(400, 'invalid_json', 'Body is signed but is not JSON');
-      throw err;
-    }
+  if (!verifiers.some((verifier) => signedWith(verifier, body, headers)))
+    throw new HttpError(401, 'invalid_signature', 'No matching signature found');
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    if (err instanceof SyntaxError)
+      throw new HttpError(400, 'invalid_json', 'Body is signed but is not JSON');
+    throw err;
   }
-  throw new HttpError(401, 'invalid_signature', 'No matching signature found');
+}
+
+function signedWith(verifier: Webhook, body: Buffer, headers: Record<string, string>): boolean {
+  try {
+    verifier.verify(body, headers);
+    return true;
+  } catch (err) {
+    if (err instanceof WebhookVerificationError) return false; // another secret may have signed it
+    throw err;
+  }
 }
 
 function asEvent(parsed: unknown): { type: string; data: Record<string, unknown>; timestamp?: unknown } {

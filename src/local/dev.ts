@@ -1,14 +1,15 @@
 import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig, readEnv } from '../config';
-import { createLogger } from '../logger';
 import { createSandbox, type Sandbox } from '@clerk-sync/sandbox';
 import { startApi } from '../api/main';
 import { CODEC_PATH } from '../api/codec-server';
+import { startupDoctor } from '../cli/doctor';
 import { createClients } from '../clients';
 import { connectionOptions, registerSearchAttributes } from '../temporal';
 import { createWorkers, installRuntimeLogger, runWorkers } from '../worker';
 import { startDevServer, type DevServer } from './temporal-server';
+import { createLocalLogger } from './terminal-log';
 import { dataDir, localEncryptionKey, localSigningSecret } from './state';
 
 /** The sandbox fills in exactly the services that have no credentials of their own. */
@@ -52,7 +53,7 @@ export async function runDev(opts: {
   sandboxPort: number;
 }): Promise<void> {
   const baseEnv = readEnv();
-  const logger = createLogger(baseEnv.LOG_LEVEL ?? 'info');
+  const logger = createLocalLogger(baseEnv.LOG_LEVEL ?? 'info'); // readable lines in a terminal, JSON otherwise
   installRuntimeLogger(logger);
   const lines: string[] = [];
 
@@ -145,7 +146,10 @@ export async function runDev(opts: {
     ].filter((l): l is string => l !== undefined);
     process.stdout.write(`${out.join('\n')}\n`);
 
-    await runWorkers(workers); // resolves after Ctrl-C: the SDK runtime shuts workers down on SIGINT/SIGTERM
+    const running = runWorkers(workers); // resolves after Ctrl-C: the SDK runtime shuts workers down on SIGINT/SIGTERM
+    // Issue 14: `clerk-sync doctor` once, with this configuration, once the workers poll; it never throws.
+    void startupDoctor(config, (line) => process.stdout.write(`${line}\n`));
+    await running;
   } finally {
     await stopAll();
   }

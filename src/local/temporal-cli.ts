@@ -14,7 +14,8 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.CLERK_SYNC_CACHE_DIR ?? resolve(__dirname, '..', '..', '.cache');
 }
 
-function executable(path: string): boolean {
+/** True when `path` is a file this process may run. */
+export function executable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;
@@ -23,7 +24,8 @@ function executable(path: string): boolean {
   }
 }
 
-function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+/** The first `name` on PATH that this process may run. */
+export function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     const candidate = join(dir, name);
     if (dir && executable(candidate)) return candidate;

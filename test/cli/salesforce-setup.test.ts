@@ -13,8 +13,8 @@ import {
 } from '../../src/cli/salesforce-schema';
 import { salesforceSetupCommand, setupSalesforce } from '../../src/cli/salesforce-setup';
 import type { ClerkEvent } from '@clerk-sync/sandbox';
-import { deliverWebhook } from '@clerk-sync/sandbox';
-import { parseXml, type XmlElement } from '@clerk-sync/sandbox';
+import { createSandbox, deliverWebhook, parseXml, type XmlElement } from '@clerk-sync/sandbox';
+import { loadConfig } from '../../src/config';
 import { startStack, type Stack } from '../helpers/stack';
 
 // `clerk-sync salesforce setup` against the sandbox's Salesforce in STRICT mode, where a custom field exists only
@@ -549,5 +549,29 @@ describe('salesforce setup against a strict Salesforce sandbox', () => {
       'SALESFORCE_CLIENT_ID, SALESFORCE_CLIENT_SECRET: required by `salesforce setup`',
     );
     expect(built.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('salesforce setup against the sandbox as `npm start` runs it', () => {
+  it('--check passes on a fresh sandbox: it starts with exactly the components of force-app/', async () => {
+    const sandbox = await createSandbox();
+    try {
+      const { SALESFORCE_LOGIN_URL, SALESFORCE_CLIENT_ID, SALESFORCE_CLIENT_SECRET } = sandbox.env;
+      const config = loadConfig({
+        CLERK_WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+        SALESFORCE_LOGIN_URL,
+        SALESFORCE_CLIENT_ID,
+        SALESFORCE_CLIENT_SECRET,
+      });
+      const lines: string[] = [];
+      const code = await salesforceSetupCommand({ check: true, config, out: (l) => lines.push(l) });
+      expect({ code, problems: lines.filter((l) => /^(missing|differs|changed)/.test(l)) }).toEqual({
+        code: 0,
+        problems: [],
+      });
+      expect(lines.at(-1)).toContain(`all ${SALESFORCE_COMPONENTS.length} components match force-app`);
+    } finally {
+      await sandbox.close();
+    }
   });
 });

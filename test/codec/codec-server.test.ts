@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -313,12 +314,12 @@ describe('the codec server in local mode (npm start)', () => {
   });
 
   // The local Web UI runs in a browser on this machine; a caller on the network is not it, whatever it claims.
-  const lan = Object.values(networkInterfaces())
-    .flat()
-    .find((i) => i?.family === 'IPv4' && !i.internal)?.address;
-  (lan ? it : it.skip)(
-    'still asks a caller from another address for the key, X-Forwarded-For or not',
+  const remote = remoteCallerAddress();
+  afterAll(() => remote.cleanup?.());
+  (remote.address ? it : it.skip)(
+    `still asks a caller from another address for the key, X-Forwarded-For or not${remote.address ? '' : ` (skipped: ${remote.why})`}`,
     async () => {
+      const lan = remote.address!;
       const app = createApp({
         signingSecrets: [testSecret()],
         starter: createStarter({ client: env.client, taskQueue: uniqueTaskQueue('codec') }),
@@ -329,7 +330,11 @@ describe('the codec server in local mode (npm start)', () => {
         codec: { keys, namespace: 'default', localUiOrigins: [LOCAL_UI] },
       });
       const handle = app.callback();
-      const server = createServer((req, res) => void handle(req, res));
+      const callers = new Set<string | undefined>();
+      const server = createServer((req, res) => {
+        callers.add(req.socket.remoteAddress);
+        void handle(req, res);
+      });
       await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
       try {
         const url = `http://${lan}:${(server.address() as AddressInfo).port}`;
@@ -343,9 +348,52 @@ describe('the codec server in local mode (npm start)', () => {
           expect(res.status).toBe(401);
         }
         expect((await post(url, 'decode', { payloads: [] }, { origin: LOCAL_UI })).status).toBe(200);
+        // The API saw the calls come from that address, not from loopback.
+        expect([...callers].map((a) => a?.replace(/^::ffff:/, ''))).toEqual([lan]);
       } finally {
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
     },
   );
 });
+
+/**
+ * A non-loopback IPv4 address of this host to call the API from (issue 17: the remote-caller test runs on every host).
+ * The test adds one of its own where the kernel lets it (as root: a dummy interface, else a /32 alias on `lo`, in the
+ * benchmarking range 198.18.0.0/15; `cleanup` removes it); else it uses an address the host has; else none, and why.
+ */
+function remoteCallerAddress(): { address?: string; cleanup?: () => void; why?: string } {
+  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe', encoding: 'utf8' });
+  const refusals: string[] = [];
+  const refused = (step: string, err: unknown) => {
+    const stderr = (err as { stderr?: unknown }).stderr;
+    const why = typeof stderr === 'string' && stderr.trim() ? stderr : (err as Error).message;
+    refusals.push(`${step}: ${why.trim()}`);
+  };
+  const address = `198.18.${randomInt(0, 256)}.${randomInt(1, 255)}`;
+  const dummy = `csync${process.pid % 100_000}`;
+  try {
+    ip('link', 'add', dummy, 'type', 'dummy');
+    try {
+      ip('addr', 'add', `${address}/32`, 'dev', dummy);
+      ip('link', 'set', dummy, 'up');
+      return { address, cleanup: () => void ip('link', 'del', dummy) };
+    } catch (err) {
+      refused(`ip addr add ${address}/32 dev ${dummy}`, err);
+      ip('link', 'del', dummy);
+    }
+  } catch (err) {
+    refused(`ip link add ${dummy} type dummy`, err);
+  }
+  try {
+    ip('addr', 'add', `${address}/32`, 'dev', 'lo');
+    return { address, cleanup: () => void ip('addr', 'del', `${address}/32`, 'dev', 'lo') };
+  } catch (err) {
+    refused(`ip addr add ${address}/32 dev lo`, err);
+  }
+  const lan = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i?.family === 'IPv4' && !i.internal)?.address;
+  if (lan) return { address: lan };
+  return { why: `no non-loopback IPv4 address, and none could be added (${refusals.join('; ')})` };
+}

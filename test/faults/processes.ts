@@ -68,6 +68,12 @@ export class Supervised {
     this.child?.kill('SIGKILL');
   }
 
+  /** A crash that nothing restarts: SIGKILL, and the supervisor gives up on it. */
+  killForGood(): void {
+    this.stopped = true;
+    this.child?.kill('SIGKILL');
+  }
+
   /** A clean stop; no restart. */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -34,12 +34,17 @@ export class Redeliverer {
   /** svix-ids acknowledged with 2xx. */
   readonly acked: string[] = [];
   private static readonly SCHEDULE_MS = [200, 500, 1_000, 2_000, 3_000];
+  private readonly endpoints: readonly string[];
+  private next = 0;
 
+  /** Several endpoints: each attempt goes to the next one, round-robin, as a load balancer in front of them. */
   constructor(
-    private readonly endpoint: string,
+    endpoint: string | readonly string[],
     private readonly secret: string,
     private readonly giveUpAfterMs = 180_000,
-  ) {}
+  ) {
+    this.endpoints = typeof endpoint === 'string' ? [endpoint] : endpoint;
+  }
 
   /** Delivers one event until it is acknowledged or the deadline passes; resolves with its svix-id. */
   async deliver(event: unknown): Promise<string | undefined> {
@@ -52,7 +57,8 @@ export class Redeliverer {
       if (attempt > 0) this.stats.retries += 1;
       const signed = signDelivery(this.secret, body, { svixId });
       try {
-        const res = await fetch(this.endpoint, {
+        const endpoint = this.endpoints[this.next++ % this.endpoints.length]!;
+        const res = await fetch(endpoint, {
           method: 'POST',
           headers: signed.headers,
           body,

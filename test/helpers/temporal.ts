@@ -1,6 +1,75 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, Worker, type Logger } from '@temporalio/worker';
+import { startTemporalCluster, type TemporalCluster } from '../../src/local/temporal-cluster';
+import { startDevServer, type DevServer } from '../../src/local/temporal-server';
+import { freePort } from './net';
+
+/**
+ * The Temporal the tests run on, chosen by `CLERK_SYNC_TEST_TEMPORAL`: `dev` (default), the CLI's dev server (one
+ * process, SQLite), or `cluster`, the production layout (the Temporal server on PostgreSQL, src/local/temporal-cluster.ts).
+ */
+export type TestEngine = 'dev' | 'cluster';
+
+export function testEngine(env: NodeJS.ProcessEnv = process.env): TestEngine {
+  const value = env.CLERK_SYNC_TEST_TEMPORAL ?? 'dev';
+  if (value !== 'dev' && value !== 'cluster')
+    throw new Error(`CLERK_SYNC_TEST_TEMPORAL=${value}: use dev (the default) or cluster`);
+  return value;
+}
+
+/** A Temporal of a test file's own, on the run's engine, that a fault can stop and start again on its state. */
+export interface OwnTemporal {
+  readonly engine: TestEngine;
+  readonly address: string;
+  /** The cluster's parts (PostgreSQL) on the production layout; undefined on the dev server. */
+  readonly cluster?: TemporalCluster;
+  /** Stops the Temporal server; its state stays (a file for the dev server, PostgreSQL for the cluster). */
+  stopServer(): Promise<void>;
+  /** Starts it again on the same address and state; resolves once it serves the namespace. */
+  startServer(): Promise<void>;
+  /** Stops everything and removes the state. */
+  close(): Promise<void>;
+}
+
+/** Starts a Temporal of the file's own (`testEngine()`), with SPEC.md's search attributes usable. */
+export async function startOwnTemporal(): Promise<OwnTemporal> {
+  if (testEngine() === 'cluster') {
+    const cluster = await startTemporalCluster();
+    return {
+      engine: 'cluster',
+      address: cluster.address,
+      cluster,
+      stopServer: () => cluster.stopServer(),
+      startServer: () => cluster.startServer(),
+      close: () => cluster.stop(),
+    };
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'clerk-sync-dev-'));
+  const dbFilename = join(dir, 'temporal.db');
+  let server: DevServer | undefined = await startDevServer({ port, dbFilename });
+  const address = server.address;
+  return {
+    engine: 'dev',
+    address,
+    async stopServer() {
+      await server?.stop();
+      server = undefined;
+    },
+    async startServer() {
+      server = await startDevServer({ port, dbFilename });
+    },
+    async close() {
+      await server?.stop();
+      server = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 let runtimeInstalled = false;
 
@@ -14,7 +83,7 @@ export function quietRuntime(logger: Logger = new DefaultLogger('WARN')): void {
   runtimeInstalled = true;
 }
 
-/** Attaches to the run's dev server (started by global-setup). Call `teardown()` in afterAll. */
+/** Attaches to the run's Temporal (started by global-setup, either engine). Call `teardown()` in afterAll. */
 export async function attachTemporal(): Promise<TestWorkflowEnvironment> {
   const address = process.env.TEMPORAL_TEST_ADDRESS;
   if (!address)

@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES } from '../../src/config';
+import { findTemporalCli, temporalCliVersion } from '../../src/local/temporal-cli';
 
 const ROOT = join(__dirname, '..', '..');
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
@@ -36,22 +39,26 @@ describe('docker-compose.yml', () => {
     services: Record<
       string,
       {
+        image?: string;
         build?: string;
         command?: string[];
         environment?: Record<string, unknown>;
         ports?: string[];
         healthcheck?: unknown;
-        depends_on?: Record<string, unknown>;
+        depends_on?: Record<string, { condition?: string }>;
         env_file?: string;
       }
     >;
   };
+  const image = (name: string) => compose.services[name]!.image ?? '';
 
   it('runs PostgreSQL, Temporal on it, the Temporal UI, and the API and worker built from this repository', () => {
     expect(Object.keys(compose.services).sort()).toEqual([
       'api',
       'postgresql',
       'temporal',
+      'temporal-namespace',
+      'temporal-schema',
       'temporal-ui',
       'worker',
     ]);
@@ -61,8 +68,6 @@ describe('docker-compose.yml', () => {
     });
     expect(compose.services.api).toMatchObject({ build: '.', command: ['api'], env_file: '.env' });
     expect(compose.services.worker).toMatchObject({ build: '.', command: ['worker'], env_file: '.env' });
-    for (const name of ['postgresql', 'temporal', 'api'])
-      expect(compose.services[name]!.healthcheck).toBeDefined();
   });
 
   it('uses only variables the configuration reads, and the API port it listens on', () => {
@@ -75,6 +80,90 @@ describe('docker-compose.yml', () => {
       TEMPORAL_ADDRESS: 'temporal:7233',
     });
     expect(compose.services.api!.ports).toEqual(['3000:3000']);
+  });
+
+  // Issue 16: Temporal's maintained images (auto-setup is deprecated), a current PostgreSQL, and an order of start-up
+  // that compose enforces: schema, server, namespace, then clerk-sync.
+  it("uses Temporal's maintained images, the admin tools of the server's version, and PostgreSQL 17", () => {
+    const images = Object.values(compose.services).map((s) => s.image ?? '');
+    expect(images.filter((i) => i.startsWith('temporalio/auto-setup'))).toEqual([]);
+    expect(image('postgresql')).toBe('postgres:17');
+    expect(image('temporal')).toMatch(/^temporalio\/server:1\.\d+\.\d+$/);
+    expect(image('temporal-ui')).toMatch(/^temporalio\/ui:2\.5\d\.\d+$/);
+    const serverVersion = image('temporal').split(':')[1];
+    expect(image('temporal-schema')).toBe(`temporalio/admin-tools:${serverVersion}`);
+    expect(image('temporal-namespace')).toBe(`temporalio/admin-tools:${serverVersion}`);
+  });
+
+  const cli = findTemporalCli({ install: false }); // the tests' global setup installed it
+  (cli ? it : it.skip)('runs the Temporal server and UI versions that the local dev server runs', () => {
+    const [, server, ui] = /Server ([\d.]+), UI ([\d.]+)/.exec(temporalCliVersion(cli!))!;
+    expect({ server: image('temporal'), ui: image('temporal-ui') }).toEqual({
+      server: `temporalio/server:${server}`,
+      ui: `temporalio/ui:${ui}`,
+    });
+  });
+
+  /** Runs a one-shot service's script as its entrypoint would, with stand-ins for the tools; returns their calls. */
+  function runScript(service: string, stubs: Record<string, string>): string[] {
+    const dir = mkdtempSync(join(tmpdir(), 'compose-'));
+    const log = join(dir, 'calls');
+    for (const [tool, body] of Object.entries(stubs))
+      writeFileSync(join(dir, tool), `#!/bin/sh\necho "${tool} $*" >> ${log}\n${body}\n`, { mode: 0o755 });
+    const { entrypoint, command } = compose.services[service] as { entrypoint: string[]; command: string[] };
+    const script = command[0]!.replaceAll('$$', '$'); // compose's escape of a literal $
+    execFileSync(entrypoint[0]!, [...entrypoint.slice(1), script], {
+      env: { PATH: `${dir}:${process.env.PATH ?? ''}` },
+    });
+    const calls = readFileSync(log, 'utf8').trim().split('\n');
+    rmSync(dir, { recursive: true, force: true });
+    return calls;
+  }
+
+  it('sets up both schemas before the server starts: create, initial version, then every newer version', () => {
+    const sql = 'temporal-sql-tool --plugin postgres12 --ep postgresql -p 5432 -u temporal';
+    const schema = '/etc/temporal/schema/postgresql/v12';
+    expect(runScript('temporal-schema', { 'temporal-sql-tool': 'exit 0' })).toEqual([
+      `${sql} --db temporal create`,
+      `${sql} --db temporal setup-schema -v 0.0`,
+      `${sql} --db temporal update-schema -d ${schema}/temporal/versioned`,
+      `${sql} --db temporal_visibility create`,
+      `${sql} --db temporal_visibility setup-schema -v 0.0`,
+      `${sql} --db temporal_visibility update-schema -d ${schema}/visibility/versioned`,
+    ]);
+    expect(compose.services.temporal!.depends_on).toEqual({
+      'temporal-schema': { condition: 'service_completed_successfully' },
+    });
+  });
+
+  it('creates the namespace once the server serves, and only when it is missing, before clerk-sync starts', () => {
+    const serving = 'case "$*" in "operator cluster health") echo SERVING;; *describe*) exit 1;; esac';
+    expect(runScript('temporal-namespace', { temporal: serving })).toEqual([
+      'temporal operator cluster health',
+      'temporal operator namespace describe -n default',
+      'temporal operator namespace create -n default --retention 7d',
+    ]);
+    const existing = 'case "$*" in "operator cluster health") echo SERVING;; esac';
+    expect(runScript('temporal-namespace', { temporal: existing })).toEqual([
+      'temporal operator cluster health',
+      'temporal operator namespace describe -n default',
+    ]);
+    for (const name of ['api', 'worker'])
+      expect(compose.services[name]!.depends_on).toEqual({
+        'temporal-namespace': { condition: 'service_completed_successfully' },
+      });
+  });
+
+  it('waits on health, not on a container merely started', () => {
+    for (const name of ['postgresql', 'temporal', 'api'])
+      expect(compose.services[name]!.healthcheck).toBeDefined();
+    for (const [name, service] of Object.entries(compose.services))
+      for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {}))
+        expect({ name, dependency, condition }).toEqual({
+          name,
+          dependency,
+          condition: expect.stringMatching(/^service_(healthy|completed_successfully)$/),
+        });
   });
 
   // Issue 12: Temporal's frontend and the UI have no authentication here; whoever reaches them can start workflows.
@@ -90,5 +179,20 @@ describe('docker-compose.yml', () => {
           loopback: true,
         });
     }
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+
+  it('builds and runs on Node 24 LTS, the runtime package.json supports', () => {
+    const bases = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    expect(bases).toEqual(['node:24-bookworm-slim', 'node:24-bookworm-slim']);
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    expect(Number(/^>=(\d+)/.exec(engines)![1])).toBeLessThanOrEqual(24);
+  });
+
+  it('installs the product without the sandbox workspace or dev-only packages', () => {
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev --workspaces=false /m);
   });
 });

@@ -4,6 +4,7 @@ import {
   msOptionalToNumber,
   type MetricMeter,
 } from '@temporalio/common';
+import { IncomingWebhookHTTPError, IncomingWebhookRequestError } from '@slack/webhook';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { Connection } from 'jsforce';
@@ -15,16 +16,17 @@ import {
   classifyResend,
   classifySalesforce,
   classifySlack,
+  SlackRateLimited,
   credentialRejectionOf,
   credentialRetryDelayMs,
   ResendError,
   SalesforceError,
   type CredentialRejection,
 } from '../../src/activities/errors';
-import { salesforceSession, SALESFORCE_REFUSAL_REUSE_MS } from '../../src/clients';
+import { createClients, salesforceSession, SALESFORCE_REFUSAL_REUSE_MS } from '../../src/clients';
 import { loadConfig, type SalesforceConfig } from '../../src/config';
 import { DeadlineExceeded, withDeadline } from '../../src/deadline';
-import { createSandbox, type Sandbox } from '@clerk-sync/sandbox';
+import { createSandbox, slackFault, type Sandbox } from '@clerk-sync/sandbox';
 
 // activities/errors.ts is the only place that decides retries: one row per rule. Errors are the clients' own where
 // it is cheap (jsforce against the sandbox, Clerk's ClerkAPIResponseError), else the shape the classifier reads.
@@ -41,12 +43,11 @@ const decision = (f: ApplicationFailure) => ({
 const oauthError = (error: string, description: string) =>
   Object.assign(new Error(description), { name: error });
 
-/** The error `@slack/webhook` throws for an HTTP answer (`httpErrorWithOriginal`). */
-const slackError = (status: number, headers: Record<string, string> = {}) =>
-  Object.assign(new Error(`An HTTP protocol error occurred: statusCode = ${status}`), {
-    code: 'slack_webhook_http_error',
-    original: { response: { status, headers } },
-  });
+/** The errors `@slack/webhook` 8 throws: an HTTP answer, or none (a 429 is raised by our fetch: src/clients.ts). */
+const slackError = (status: number, body = 'invalid_payload') =>
+  new IncomingWebhookHTTPError(status, '', body);
+const slackRateLimited = (retryAfterSeconds?: number) =>
+  new IncomingWebhookRequestError(new SlackRateLimited(retryAfterSeconds));
 
 /** `ClerkAPIResponseError` of @clerk/backend as the classifier reads it: `status`, `retryAfter` (s), `errors`. */
 const clerkError = (status: number, code: string, message: string, retryAfter?: number) =>
@@ -372,10 +373,38 @@ describe('Slack', () => {
     ['400 (a bad payload)', slackError(400), 'SlackRejected', false, undefined],
     ['403 (a revoked webhook)', slackError(403), 'SlackRejected', false, undefined],
     ['404', slackError(404), 'SlackRejected', false, undefined],
-    ['429 after its Retry-After', slackError(429, { 'retry-after': '30' }), 'SlackUnavailable', true, 30_000],
-    ['500', slackError(500), 'SlackUnavailable', true, undefined],
+    ['429 after its Retry-After', slackRateLimited(30), 'SlackUnavailable', true, 30_000],
+    ['429 without Retry-After', slackRateLimited(), 'SlackUnavailable', true, undefined],
+    ['500', slackError(500, 'service_unavailable'), 'SlackUnavailable', true, undefined],
+    [
+      'no answer',
+      new IncomingWebhookRequestError(new Error('fetch failed')),
+      'SlackUnavailable',
+      true,
+      undefined,
+    ],
   ])('%s', (_case, err, type, retryable, nextRetryDelayMs) => {
     expect(decision(classifySlack(err))).toMatchObject({ type, retryable, nextRetryDelayMs });
+  });
+
+  it("through the product's client against the sandbox: a 429 keeps its Retry-After, a 403 is final", async () => {
+    const sandbox = await createSandbox();
+    try {
+      const config = loadConfig({ SLACK_WEBHOOK_URL: sandbox.env.SLACK_WEBHOOK_URL });
+      const { slack } = createClients(config, pino({ level: 'silent' }));
+      const failure = async () => classifySlack(await slack!.send({ text: 'hi' }).catch((e: unknown) => e));
+      sandbox.faults.add({ ...slackFault('rate_limited'), times: 1 });
+      expect(decision(await failure())).toMatchObject({
+        type: 'SlackUnavailable',
+        retryable: true,
+        nextRetryDelayMs: 30_000,
+      });
+      sandbox.faults.add({ ...slackFault('invalid_token', { status: 403 }), times: 1 });
+      expect(decision(await failure())).toMatchObject({ type: 'SlackRejected', retryable: false });
+      expect(await slack!.send({ text: 'hi' })).toEqual({ text: 'ok' });
+    } finally {
+      await sandbox.close();
+    }
   });
 });
 

@@ -27,12 +27,53 @@ export interface ResendService extends SandboxService {
    * `{"forgotten": n}`).
    */
   forgetIdempotencyKeys(): number;
+  /** The account's sending domains (`GET /domains`): `example.com` and `acme.test`, verified, until changed. */
+  domains(): SandboxDomain[];
+  /**
+   * Adds a sending domain or changes its status (Resend's: `verified`, `pending`, `not_started`, `failed`, …). A send
+   * from a listed domain that is not verified is refused as Resend refuses it; a domain not listed is accepted.
+   */
+  setDomain(name: string, status: DomainStatus): SandboxDomain;
   readonly control: {
     [action: string]: (body: unknown) => unknown;
     /** `{}`: see `forgetIdempotencyKeys`; answers `{"forgotten": n}`. */
     forgetIdempotencyKeys(body?: unknown): { forgotten: number };
+    /** `{"name": "acme.test", "status": "pending"}`: see `setDomain`; answers the domain. */
+    setDomain(body: unknown): SandboxDomain;
   };
 }
+
+/** A domain's verification status, as Resend reports it. */
+export type DomainStatus =
+  | 'verified'
+  | 'pending'
+  | 'not_started'
+  | 'failed'
+  | 'temporary_failure'
+  | 'partially_verified'
+  | 'partially_failed';
+
+const DOMAIN_STATUSES: readonly DomainStatus[] = [
+  'verified',
+  'pending',
+  'not_started',
+  'failed',
+  'temporary_failure',
+  'partially_verified',
+  'partially_failed',
+];
+
+/** A sending domain of the account, as `GET /domains` lists it. */
+export interface SandboxDomain {
+  id: string;
+  name: string;
+  status: DomainStatus;
+  created_at: string;
+  region: 'us-east-1';
+}
+
+/** The senders local mode (`welcome@example.com`) and the product's tests (`hello@acme.test`) use. */
+const SEED_DOMAINS = ['example.com', 'acme.test'];
 
 /** Resend keeps idempotency keys for 24 hours. */
 const KEY_TTL_MS = 24 * 3600_000;
@@ -54,6 +95,35 @@ export function createResendService(options: { apiKey?: string } = {}): ResendSe
   const apiKey = options.apiKey ?? SANDBOX_CREDENTIALS.resendApiKey;
   let sent = new Map<string, SentEmail>();
   let byKey = new Map<string, { fingerprint: string; id: string; at: number }>();
+  const newDomain = (name: string, status: DomainStatus): SandboxDomain => ({
+    id: randomUUID(),
+    name,
+    status,
+    created_at: new Date().toISOString(),
+    region: 'us-east-1',
+  });
+  const seedDomains = () => new Map(SEED_DOMAINS.map((name) => [name, newDomain(name, 'verified')]));
+  let domains = seedDomains();
+
+  const setDomain = (name: string, status: DomainStatus): SandboxDomain => {
+    const key = name.trim().toLowerCase();
+    const domain = { ...(domains.get(key) ?? newDomain(key, status)), status };
+    domains.set(key, domain);
+    return { ...domain };
+  };
+
+  /** Resend sends only from a verified domain; the sandbox refuses only a listed one that is not verified. */
+  function checkSender(from: string): void {
+    const domain = /@([^\s@<>]+)>?\s*$/.exec(from)?.[1]?.toLowerCase();
+    const listed = domain === undefined ? undefined : domains.get(domain);
+    if (listed && listed.status !== 'verified') {
+      throw new ResendError(
+        403,
+        'validation_error',
+        `The ${listed.name} domain is not verified. Please, add and verify your domain on https://resend.com/domains`,
+      );
+    }
+  }
 
   function send(ctx: Context, body: unknown): { id: string } {
     const header = ctx.headers['idempotency-key'];
@@ -62,6 +132,7 @@ export function createResendService(options: { apiKey?: string } = {}): ResendSe
       throw new ResendError(400, 'invalid_idempotency_key', 'The key must be between 1-256 chars.');
     }
     const email = validate(body);
+    checkSender(email.from);
     if (key !== undefined) {
       const fingerprint = createHash('sha256').update(canonical(body)).digest('hex');
       const seen = byKey.get(key);
@@ -98,12 +169,25 @@ export function createResendService(options: { apiKey?: string } = {}): ResendSe
     name: 'resend',
     emails: () => [...sent.values()].map((e) => ({ ...e, to: [...e.to] })),
     forgetIdempotencyKeys,
+    domains: () => [...domains.values()].map((d) => ({ ...d })),
+    setDomain,
     control: {
       forgetIdempotencyKeys: () => ({ forgotten: forgetIdempotencyKeys() }),
+      setDomain: (body) => {
+        const { name, status } = (isRecord(body) ? body : {}) as { name?: unknown; status?: unknown };
+        if (typeof name !== 'string' || !/^[^\s@/]+\.[^\s@/]+$/.test(name.trim())) {
+          throw new Error('setDomain needs {"name": "<domain>", "status": "<status>"}');
+        }
+        if (!DOMAIN_STATUSES.includes(status as DomainStatus)) {
+          throw new Error(`setDomain: status must be one of ${DOMAIN_STATUSES.join(', ')}`);
+        }
+        return setDomain(name, status as DomainStatus);
+      },
     },
     reset: () => {
       sent = new Map();
       byKey = new Map();
+      domains = seedDomains();
     },
     snapshot: () => ({ emails: [...sent.values()] }),
     middleware: async (ctx) => {
@@ -111,6 +195,11 @@ export function createResendService(options: { apiKey?: string } = {}): ResendSe
         authenticate(ctx, apiKey);
         if (ctx.method === 'POST' && ctx.path === '/emails') {
           sendJson(ctx, 200, send(ctx, await readJson(ctx)));
+          return;
+        }
+        if (ctx.method === 'GET' && ctx.path === '/domains') {
+          const data = [...domains.values()].map((d) => ({ object: 'domain', ...d }));
+          sendJson(ctx, 200, { object: 'list', has_more: false, data });
           return;
         }
         const match = /^\/emails\/([^/]+)$/.exec(ctx.path);

@@ -106,6 +106,16 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     server.close(); // a bad seed file: do not keep the port
     throw err;
   }
+  const env: SandboxEnv = {
+    SALESFORCE_LOGIN_URL: `${url}/salesforce`,
+    SALESFORCE_CLIENT_ID: salesforceOptions.clientId,
+    SALESFORCE_CLIENT_SECRET: salesforceOptions.clientSecret,
+    CLERK_API_URL: `${url}/clerk`,
+    CLERK_SECRET_KEY: SANDBOX_CREDENTIALS.clerkSecretKey,
+    RESEND_BASE_URL: `${url}/resend`,
+    RESEND_API_KEY: SANDBOX_CREDENTIALS.resendApiKey,
+    SLACK_WEBHOOK_URL: `${url}/slack${SANDBOX_CREDENTIALS.slackWebhookPath}`,
+  };
   const faults = new Faults();
   const log = new CallLog();
   const hanging = new Set<() => void>();
@@ -221,6 +231,8 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   const control = async (ctx: Context, route: string) => {
     const [head, action] = route.split('/');
     if (ctx.method === 'GET' && route === 'state') return sendJson(ctx, 200, state());
+    // What `clerk-sync sandbox` prints: operator commands beside `npm start` (doctor, explain) read it from here.
+    if (ctx.method === 'GET' && route === 'env') return sendJson(ctx, 200, env);
     if (ctx.method === 'GET' && route === 'calls') {
       const service = ctx.query.service;
       if (service !== undefined && !SERVICE_NAMES.includes(service as ServiceName)) {
@@ -311,16 +323,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   return {
     url,
     port,
-    env: {
-      SALESFORCE_LOGIN_URL: `${url}/salesforce`,
-      SALESFORCE_CLIENT_ID: salesforceOptions.clientId,
-      SALESFORCE_CLIENT_SECRET: salesforceOptions.clientSecret,
-      CLERK_API_URL: `${url}/clerk`,
-      CLERK_SECRET_KEY: SANDBOX_CREDENTIALS.clerkSecretKey,
-      RESEND_BASE_URL: `${url}/resend`,
-      RESEND_API_KEY: SANDBOX_CREDENTIALS.resendApiKey,
-      SLACK_WEBHOOK_URL: `${url}/slack${SANDBOX_CREDENTIALS.slackWebhookPath}`,
-    },
+    env,
     services,
     faults,
     calls: (service) => log.calls(service),

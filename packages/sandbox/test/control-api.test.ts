@@ -131,3 +131,11 @@ describe('control HTTP API under /_sandbox', () => {
     expect((await control<State>('GET', 'state')).body.clerk.users).toHaveLength(4);
   });
 });
+
+describe('GET /_sandbox/env', () => {
+  it('answers the environment that points a client at this sandbox, as `clerk-sync sandbox` prints it', async () => {
+    const { status, body } = await control('GET', 'env');
+    expect(status).toBe(200);
+    expect(body).toEqual(sandbox.env);
+  });
+});

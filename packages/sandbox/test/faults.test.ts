@@ -1,5 +1,6 @@
 import { createClerkClient } from '@clerk/backend';
 import { IncomingWebhook } from '@slack/webhook';
+import { Connection } from 'jsforce';
 import { Resend } from 'resend';
 import { clerkFault, droppedResponse, resendFault, salesforceFault, slackFault } from '../src/faults';
 import type { Sandbox } from '../src/server';
@@ -150,6 +151,63 @@ describe('fault injection', () => {
     sandbox.services.resend.forgetIdempotencyKeys();
     await resend.emails.send(email, { idempotencyKey: 'welcome/lost' });
     expect(sandbox.services.resend.emails()).toHaveLength(2);
+  });
+
+  // Issue 17: "process, then drop the answer" for every service, through each one's own SDK.
+  it('Salesforce: the record is written, jsforce sees the connection reset, the call log keeps the 201', async () => {
+    const conn = new Connection({
+      oauth2: {
+        loginUrl: sandbox.env.SALESFORCE_LOGIN_URL,
+        clientId: sandbox.env.SALESFORCE_CLIENT_ID,
+        clientSecret: sandbox.env.SALESFORCE_CLIENT_SECRET,
+      },
+      loginUrl: sandbox.env.SALESFORCE_LOGIN_URL,
+      version: '62.0',
+    });
+    await conn.authorize({ grant_type: 'client_credentials' });
+    const id = sandbox.faults.add(
+      droppedResponse('salesforce', {
+        method: 'POST',
+        path: '/services/data/v62.0/sobjects/Account',
+        times: 1,
+      }),
+    );
+
+    const err = await conn
+      .sobject('Account')
+      .create({ Name: 'Written, answer lost' })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(String((err as { code?: string }).code ?? err)).toMatch(/ECONNRESET|socket hang up|fetch failed/);
+    expect(sandbox.services.salesforce.records('Account').map((r) => r.Name)).toContain(
+      'Written, answer lost',
+    );
+    const [call] = sandbox.calls('salesforce').filter((c) => c.faultId === id);
+    expect(call).toMatchObject({ status: 0, aborted: true, droppedStatus: 201 });
+  });
+
+  it('Clerk: the organization is created, the SDK sees a failure without a status, the call log keeps the 200', async () => {
+    const clerk = createClerkClient({
+      secretKey: sandbox.env.CLERK_SECRET_KEY,
+      apiUrl: sandbox.env.CLERK_API_URL,
+    });
+    const id = sandbox.faults.add(
+      droppedResponse('clerk', { method: 'POST', path: '/v1/organizations', times: 1 }),
+    );
+
+    const err = await clerk.organizations.createOrganization({ name: 'Answer lost', createdBy: ADA }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect((err as { status?: unknown }).status).toBeUndefined();
+    const { data } = await clerk.organizations.getOrganizationList({ query: 'Answer lost' });
+    expect(data.map((o) => o.name)).toEqual(['Answer lost']);
+    expect(sandbox.calls('clerk').filter((c) => c.faultId === id)).toEqual([
+      expect.objectContaining({ status: 0, aborted: true, droppedStatus: 200 }),
+    ]);
   });
 
   it('reset: a raw client sees the connection reset', async () => {

@@ -97,3 +97,49 @@ describe('Resend stand-in, through the resend SDK', () => {
     expect(sandbox.services.resend.emails()).toHaveLength(3);
   });
 });
+
+describe('Resend stand-in: sending domains', () => {
+  it('lists the seeded domains as verified, as GET /domains does', async () => {
+    const { data, error } = await resend.domains.list();
+    expect(error).toBeNull();
+    expect(data?.data.map((d) => [d.name, d.status])).toEqual([
+      ['example.com', 'verified'],
+      ['acme.test', 'verified'],
+    ]);
+  });
+
+  it('refuses a send from a listed domain that is not verified, and lists its status', async () => {
+    const res = await fetch(`${sandbox.url}/_sandbox/resend/setDomain`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'example.com', status: 'pending' }),
+    });
+    expect(res.status).toBe(200);
+    const listed = await resend.domains.list();
+    expect(listed.data?.data.find((d) => d.name === 'example.com')?.status).toBe('pending');
+    const { error } = await resend.emails.send(welcome);
+    expect(error).toMatchObject({
+      name: 'validation_error',
+      message: expect.stringMatching(/example\.com domain is not verified/),
+    });
+    expect(sandbox.services.resend.emails()).toEqual([]);
+
+    sandbox.services.resend.setDomain('example.com', 'verified');
+    expect((await resend.emails.send(welcome)).error).toBeNull();
+  });
+
+  it('answers a bad setDomain with 400', async () => {
+    const res = await fetch(`${sandbox.url}/_sandbox/resend/setDomain`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'example.com', status: 'sort of' }),
+    });
+    expect(res.status).toBe(400);
+  });
+
+  it('answers a wrong key on GET /domains as Resend does', async () => {
+    const wrong = new Resend('re_wrong', { baseUrl: sandbox.env.RESEND_BASE_URL });
+    const { error } = await wrong.domains.list();
+    expect(error).toMatchObject({ name: 'invalid_api_key' });
+  });
+});

@@ -105,7 +105,7 @@ describe('readSchemaSource', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reads nothing from a folder that does not exist: an org with standard objects only', () => {
-    expect(readSchemaSource(join(dir, 'absent'))).toEqual({ objects: [], fields: [] });
+    expect(readSchemaSource(join(dir, 'absent'))).toEqual({ objects: [], fields: [], documents: [] });
   });
 
   it('reads custom objects and fields of any package folder, with Metadata API full names', () => {
@@ -122,7 +122,24 @@ describe('readSchemaSource', () => {
     expect(readSchemaSource(dir)).toEqual({
       objects: [{ fullName: 'Widget__c', label: 'Widget', pluralLabel: 'Widgets' }],
       fields: [{ fullName: 'Widget__c.Size__c', label: 'Size', type: 'Text', length: '12' }],
+      documents: [],
     });
+  });
+
+  it('keeps permission sets as documents the Metadata API reads back', () => {
+    const sets = join(dir, 'main', 'default', 'permissionsets');
+    mkdirSync(sets, { recursive: true });
+    writeFileSync(
+      join(sets, 'Widgets.permissionset-meta.xml'),
+      '<PermissionSet><label>Widgets</label><hasActivationRequired>false</hasActivationRequired></PermissionSet>',
+    );
+    expect(readSchemaSource(dir).documents).toEqual([
+      {
+        type: 'PermissionSet',
+        fullName: 'Widgets',
+        metadata: { fullName: 'Widgets', label: 'Widgets', hasActivationRequired: 'false' },
+      },
+    ]);
   });
 
   it('refuses a field file that does not parse, instead of seeding half a schema', () => {

@@ -152,12 +152,13 @@ const LATEST_VERSION = 64;
 /** Creates an in-memory Salesforce org speaking OAuth, REST (v31.0+) and the Metadata API, as jsforce uses them. */
 export function createSalesforceService(options: SalesforceSandboxOptions = {}): SalesforceService {
   const settings = { ...DEFAULTS, ...definedOnly(options) };
-  const org = new SalesforceOrg(options.strict ?? false, readSchemaSource(options.source));
+  const source = readSchemaSource(options.source);
+  const org = new SalesforceOrg(options.strict ?? false, source);
   const sessions = new Sessions(org.organizationId, settings.sessionTtlMs);
   const soql = new SoqlEngine(org);
   const usage = { used: 0, max: settings.dailyApiLimit };
   const rest = new RestApi(org, soql, () => ({ ...usage }));
-  const metadata = new MetadataApi(org);
+  const metadata = new MetadataApi(org, source.documents);
   const client: OAuthClient = {
     clientId: settings.clientId,
     clientSecret: settings.clientSecret,
@@ -332,7 +333,10 @@ export function createSalesforceService(options: SalesforceSandboxOptions = {}):
       usage.used = used;
     },
     apiUsage: () => ({ ...usage }),
-    setStrict: (strict: boolean) => org.setStrict(strict),
+    setStrict: (strict: boolean) => {
+      org.setStrict(strict);
+      metadata.seed();
+    },
     issueRefreshToken: () => sessions.issueRefreshToken(),
     addValidationRule(rule) {
       const id = rule.id ?? `rule_${randomBytes(6).toString('hex')}`;
@@ -363,6 +367,7 @@ export function createSalesforceService(options: SalesforceSandboxOptions = {}):
         const strict = (body as { strict?: unknown } | undefined)?.strict;
         if (typeof strict !== 'boolean') throw new Error('setStrict needs {"strict": true|false}');
         org.setStrict(strict);
+        metadata.seed();
         return { strict };
       },
       addValidationRule: (body) => {

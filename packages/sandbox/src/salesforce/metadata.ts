@@ -1,6 +1,7 @@
 import { SalesforceError } from './errors';
 import { formatDateTime, type SalesforceOrg } from './org';
 import { asList, withParentRelationship } from './schema';
+import type { SchemaSource } from './source';
 import { escapeXml, localName, parseXml, toValue, toXml, type XmlElement } from './xml';
 
 /** A SOAP answer: 200 with a response element, or 500 with a fault. */
@@ -43,12 +44,30 @@ export class MetadataApi {
   private readonly documents = new Map<string, Map<string, Record<string, unknown>>>();
   private readonly createdAt = new Map<string, string>();
 
-  constructor(private readonly org: SalesforceOrg) {}
+  /** `seeded`: documents a non-strict org starts with, like its seeded schema (force-app's permission set). */
+  constructor(
+    private readonly org: SalesforceOrg,
+    private readonly seeded: NonNullable<SchemaSource['documents']> = [],
+  ) {
+    this.seed();
+  }
 
-  /** Forgets stored documents (the schema is reset by the org). */
+  /** Forgets stored documents (the schema is reset by the org), then seeds them again unless strict. */
   reset(): void {
     this.documents.clear();
     this.createdAt.clear();
+    this.seed();
+  }
+
+  /** Non-strict: the seeded documents exist (unless deployed over); strict: only what the Metadata API created. */
+  seed(): void {
+    for (const { type, fullName, metadata } of this.seeded) {
+      const perType = this.documents.get(type) ?? new Map<string, Record<string, unknown>>();
+      this.documents.set(type, perType);
+      if (this.org.schema.isStrict()) {
+        if (perType.get(fullName) === metadata) perType.delete(fullName);
+      } else if (!perType.has(fullName)) perType.set(fullName, metadata);
+    }
   }
 
   /** The session id from the SOAP header, or undefined (parse errors surface from `handle`). */

@@ -335,7 +335,11 @@ export class Schema {
     for (const md of this.seed.fields) {
       const [objectName = '', fieldName = ''] = str(md.fullName).split('.');
       const existing = this.object(objectName)?.fields.get(fieldName.toLowerCase());
-      if (!existing || existing.origin === 'dynamic') this.applyCustomField(md, 'upsert', 'seed');
+      if (existing && existing.origin !== 'dynamic') continue;
+      // The schema reads a lookup's parent relationship from `relationshipName`; readMetadata returns the source's.
+      this.applyCustomField(withParentRelationship(fieldName, md), 'upsert', 'seed');
+      const field = this.object(objectName)?.fields.get(fieldName.toLowerCase());
+      if (field) field.metadata = { ...md };
     }
   }
 }

@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { withParentRelationship } from './schema';
 import { parseXml, toValue } from './xml';
 
 /**
@@ -13,7 +12,14 @@ export const DEFAULT_SALESFORCE_SOURCE = resolve(__dirname, '../../../../force-a
 export interface SchemaSource {
   objects: Record<string, unknown>[];
   fields: Record<string, unknown>[];
+  /** Other components the Metadata API reads back as they were deployed (permission sets). */
+  documents?: { type: string; fullName: string; metadata: Record<string, unknown> }[];
 }
+
+/** The DX source folders of the other component types the sandbox keeps, and their Metadata API type. */
+const DOCUMENT_FOLDERS: Record<string, { type: string; suffix: string }> = {
+  permissionsets: { type: 'PermissionSet', suffix: '.permissionset-meta.xml' },
+};
 
 const OBJECT_SUFFIX = '.object-meta.xml';
 const FIELD_SUFFIX = '.field-meta.xml';
@@ -25,20 +31,25 @@ function readComponent(path: string, fullName: string): Record<string, unknown> 
   return { ...value, fullName };
 }
 
-/** Every `objects/<Object>/` folder under `dir` (DX source puts them at `<package>/main/default/objects`). */
-function objectFolders(dir: string): string[] {
+/** Every folder named `name` under `dir` (DX source puts them at `<package>/main/default/<name>`). */
+function foldersNamed(dir: string, name: string): string[] {
   const found: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue;
     const path = join(dir, entry.name);
-    if (entry.name === 'objects') {
-      for (const object of readdirSync(path, { withFileTypes: true }))
-        if (object.isDirectory()) found.push(join(path, object.name));
-    } else {
-      found.push(...objectFolders(path));
-    }
+    if (entry.name === name) found.push(path);
+    else found.push(...foldersNamed(path, name));
   }
   return found;
+}
+
+/** Every `objects/<Object>/` folder under `dir`. */
+function objectFolders(dir: string): string[] {
+  return foldersNamed(dir, 'objects').flatMap((objects) =>
+    readdirSync(objects, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => join(objects, entry.name)),
+  );
 }
 
 /**
@@ -46,8 +57,17 @@ function objectFolders(dir: string): string[] {
  * org with no custom schema; a file that does not parse is an error, so a broken source never seeds half a schema.
  */
 export function readSchemaSource(dir: string | undefined = DEFAULT_SALESFORCE_SOURCE): SchemaSource {
-  const source: SchemaSource = { objects: [], fields: [] };
+  const source: SchemaSource = { objects: [], fields: [], documents: [] };
   if (dir === undefined || !existsSync(dir)) return source;
+  for (const [folderName, { type, suffix }] of Object.entries(DOCUMENT_FOLDERS)) {
+    for (const folder of foldersNamed(dir, folderName).sort()) {
+      for (const file of readdirSync(folder).sort()) {
+        if (!file.endsWith(suffix)) continue;
+        const fullName = file.slice(0, -suffix.length);
+        source.documents!.push({ type, fullName, metadata: readComponent(join(folder, file), fullName) });
+      }
+    }
+  }
   for (const folder of objectFolders(dir).sort()) {
     const objectName = basename(folder);
     const objectFile = join(folder, `${objectName}${OBJECT_SUFFIX}`);
@@ -58,9 +78,7 @@ export function readSchemaSource(dir: string | undefined = DEFAULT_SALESFORCE_SO
     for (const file of readdirSync(fieldsDir).sort()) {
       if (!file.endsWith(FIELD_SUFFIX)) continue;
       const fieldName = file.slice(0, -FIELD_SUFFIX.length);
-      source.fields.push(
-        withParentRelationship(fieldName, readComponent(join(fieldsDir, file), `${objectName}.${fieldName}`)),
-      );
+      source.fields.push(readComponent(join(fieldsDir, file), `${objectName}.${fieldName}`));
     }
   }
   return source;
