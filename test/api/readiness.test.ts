@@ -1,6 +1,6 @@
+import Long from 'long';
 import { randomUUID } from 'node:crypto';
 import { Connection } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time';
 import { createSandbox, type Sandbox } from '@clerk-sync/sandbox';
 import { loadFixture } from '../../src/local/fixtures';
 import { Supervised } from '../faults/processes';
@@ -34,7 +34,7 @@ it(`/readyz is 200 only once a start would succeed: fresh namespace, API and wor
   const namespace = `readiness-${randomUUID()}`;
   await connection.workflowService.registerNamespace({
     namespace,
-    workflowExecutionRetentionPeriod: msToTs('1 day'),
+    workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(24 * 60 * 60) }, // one day
   });
   const port = await freePort();
   const secret = testSecret();

@@ -1,5 +1,5 @@
+import Long from 'long';
 import { randomUUID } from 'node:crypto';
-import { msToTs } from '@temporalio/common/lib/time';
 import { doctorCommand, runDoctor, type DoctorReport } from '../../src/cli/doctor';
 import { formatReport } from '../../src/cli/doctor/report';
 import { salesforceSetupCommand } from '../../src/cli/salesforce-setup';
@@ -153,7 +153,7 @@ it('names the search attributes a namespace lacks, and exits 1', async () => {
   const namespace = `doctor-${randomUUID().slice(0, 8)}`;
   await stack.env.connection.workflowService.registerNamespace({
     namespace,
-    workflowExecutionRetentionPeriod: msToTs('1 day'),
+    workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(24 * 60 * 60) }, // one day
   });
   const deadline = Date.now() + 20_000;
   let report = await runDoctor(env({ TEMPORAL_NAMESPACE: namespace }));
