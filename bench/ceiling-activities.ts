@@ -5,28 +5,21 @@ import { sampleLatency } from './latency';
 /** When each ceiling write ran (epoch ms), by the id the starter gave. */
 export type Writes = Map<string, number>;
 
-/** The ceiling's activities: nothing, or a sleep drawn from the profile the product's round has. */
+/** The ceiling's activities: nothing, or sleeps drawn from the profile the product's round has. */
 export function ceilingActivities(writes: Writes, profile: LatencyProfile | undefined) {
   const wait = async (medianMs: number | undefined) => {
     if (medianMs) await sleep(sampleLatency(medianMs));
   };
   return {
-    /** listUserMemberships' place. */
-    async lookup(): Promise<void> {
-      await wait(profile?.clerk);
-    },
-    /** onboardContact's place: its end is the sync's "Salesforce write". */
+    /** onboardContact's place: Clerk's look-up, then Salesforce's write; its end is the sync's "Salesforce write". */
     async write(id: string): Promise<void> {
+      await wait(profile?.clerk);
       await wait(profile?.salesforce);
       writes.set(id, Date.now());
     },
     /** sendWelcomeEmail's place. */
     async email(): Promise<void> {
       await wait(profile?.resend);
-    },
-    /** postSlackNotice's place. */
-    async notice(): Promise<void> {
-      await Promise.resolve();
     },
   };
 }

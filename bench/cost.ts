@@ -1,18 +1,21 @@
 import type { ClerkEvent } from '@clerk-sync/sandbox';
 import { deliverWebhook } from '@clerk-sync/sandbox';
 import type { ServiceName } from '@clerk-sync/sandbox';
+import { notifierWorkflowId } from '../src/shared/notices';
+import { actionsPerEvent, notifierActions, noticeSignals, type Actions } from './actions';
 import { prepareSandbox } from './e2e';
 import { runAll } from './pacing';
 import { startProduct, startTemporal, type Bench } from './stack';
 import { round } from './stats';
 
-/** Calls per event of one event type, per downstream service. */
+/** Calls per event of one event type, per downstream service, and the Temporal actions per event. */
 export interface TypeCost {
   events: number;
   failed: number;
   salesforce: number;
   clerk: number;
   resend: number;
+  actions?: Actions;
 }
 
 /** What the cost section reports. */
@@ -20,8 +23,10 @@ export interface CostReport {
   perType: Record<string, TypeCost>;
   /** The least a sync can cost: one Salesforce call per event. */
   minimum: 1;
-  /** Salesforce calls per event, the mean over equal shares of sign-ups, joins and leaves. */
-  mix: { types: string[]; salesforcePerEvent: number; target: 1 };
+  /** Salesforce calls per event, the mean over equal shares of sign-ups, joins and leaves; Temporal actions alike. */
+  mix: { types: string[]; salesforcePerEvent: number; target: 1; actionsPerEvent?: number };
+  /** The Slack notifier's own actions (its messages, timers, runs) per notice it received. */
+  notifier?: { notices: number; actions: Actions; actionsPerNotice: number };
 }
 
 /** The sign-up/join/leave mix of issue 7. */
@@ -108,20 +113,24 @@ export async function costSection(bench: Bench): Promise<CostReport> {
     ['user.deleted', () => users.map((u) => clerk.deleteUser(u))],
     ['organization.deleted', () => orgs.map((o) => clerk.deleteOrganization(o))],
   ];
-  // Slack notices run later, in abandoned child workflows on a 1/s queue: not counted here.
+  // Slack messages go out in batches from one notifier workflow: not counted per event here.
   const services: ServiceName[] = ['salesforce', 'clerk', 'resend'];
   const perType: Record<string, TypeCost> = {};
+  const workflows: Record<string, string[]> = {};
+  let notifier: CostReport['notifier'];
   try {
     for (const [name, make] of phases) {
       const before = services.map((s) => apiCalls(bench, s));
       const events = make();
       let failed = 0;
+      const ids: string[] = (workflows[name] = []);
       await runAll(events, 4, async (event) => {
         const res = await deliverWebhook(api.url, bench.secret, event);
         if (res.status >= 300) {
           failed += 1;
           return;
         }
+        ids.push(res.svixId);
         await t.client.workflow
           .getHandle(res.svixId)
           .result()
@@ -138,14 +147,26 @@ export async function costSection(bench: Bench): Promise<CostReport> {
       };
       bench.note(`cost ${name}: ${perType[name].salesforce} Salesforce calls per event`);
     }
+    // Temporal actions, from the histories: each sync's own, and the signals its activities sent to the notifier.
+    const notifierId = notifierWorkflowId(api.taskQueue);
+    const signals = await noticeSignals(t.client, notifierId);
+    for (const [name, ids] of Object.entries(workflows)) {
+      perType[name]!.actions = await actionsPerEvent(t.client, ids, signals);
+      bench.note(`actions ${name}: ${JSON.stringify(perType[name]!.actions)}`);
+    }
+    const { actions } = await notifierActions(t.client, notifierId);
+    const notices = signals.size;
+    notifier = { notices, actions, actionsPerNotice: round(actions.total / Math.max(1, notices)) };
   } finally {
     await api.close();
     await t.close();
   }
   const mixCost = MIX.reduce((sum, type) => sum + perType[type]!.salesforce, 0) / MIX.length;
+  const mixActions = MIX.reduce((sum, type) => sum + (perType[type]!.actions?.total ?? NaN), 0) / MIX.length;
   return {
     perType,
     minimum: 1,
-    mix: { types: MIX, salesforcePerEvent: round(mixCost), target: 1 },
+    mix: { types: MIX, salesforcePerEvent: round(mixCost), target: 1, actionsPerEvent: round(mixActions) },
+    notifier,
   };
 }

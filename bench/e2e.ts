@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClerkEvent } from '@clerk-sync/sandbox';
 import { cpuMeter } from './cpu';
 import { REALISTIC, latencyRules, type LatencyProfile } from './latency';
 import { runAll } from './pacing';
+import { RUN_DIR } from './paths';
 import { freshQueue, startProduct, startTemporal, waitFor, type Bench, type Temporal } from './stack';
 import { latency, median, pairRatios, rotate, round, type Latency } from './stats';
 
@@ -22,8 +24,10 @@ export interface SyncRound {
   cpuCores?: Record<string, number>;
 }
 
-/** Per latency profile: both variants' rounds, and the per-pair ratios. */
+/** Per server and latency profile: both variants' rounds, and the per-pair ratios. */
 export interface ProfileReport {
+  /** `durable`: the dev server persisting to a SQLite file (as `npm start` runs it); `memory`: in memory. */
+  server: 'durable' | 'memory';
   profile: LatencyProfile | 'zero';
   product: SyncRound[];
   ceiling: SyncRound[];
@@ -135,7 +139,10 @@ async function productRound(bench: Bench, t: Temporal, profile?: LatencyProfile)
   }
 }
 
-/** The engine ceiling: the same number of starts of onboardUser's shape with no-op activities, same concurrency. */
+/**
+ * The engine ceiling: the same number of starts of the minimal durable shape (two no-op activities, no child
+ * workflow: bench/ceiling-workflows.ts), same concurrency.
+ */
 async function ceilingRound(bench: Bench, t: Temporal, profile?: LatencyProfile): Promise<SyncRound> {
   const { events: n, concurrency, deadlineMs } = bench.settings.e2e;
   bench.sandbox.reset();
@@ -183,24 +190,34 @@ const middleRound = (rounds: SyncRound[]): SyncRound => ({
   },
 });
 
+/** A fresh dev server per repetition: persisting to a fresh SQLite file, as `npm start` runs it, or in memory. */
+function startServer(server: ProfileReport['server']): Promise<Temporal> {
+  return startTemporal(server === 'durable' ? { dbFilename: join(RUN_DIR, 'e2e-temporal.db') } : {});
+}
+
 /**
  * End to end: N sign-ups through the API, the real workflows and workers and the sandbox, against the engine
- * ceiling, at zero latency and then with the realistic profile (the ceiling's no-ops sleep the same draws).
+ * ceiling (issue 13: the minimal durable shape), on a durable server at zero latency and then with the realistic
+ * profile (the ceiling's no-ops sleep the same draws), and on the in-memory server at zero latency.
  */
 export async function e2eSection(bench: Bench): Promise<E2eReport> {
-  const profiles: (LatencyProfile | undefined)[] = [undefined, REALISTIC];
+  const rows: { server: ProfileReport['server']; profile?: LatencyProfile }[] = [
+    { server: 'durable' },
+    { server: 'durable', profile: REALISTIC },
+    { server: 'memory' },
+  ];
   const reports: ProfileReport[] = [];
-  for (const profile of profiles) {
+  for (const { server, profile } of rows) {
     const rounds: Record<'product' | 'ceiling', SyncRound[]> = { product: [], ceiling: [] };
     for (let rep = 0; rep < bench.settings.e2e.pairs; rep++) {
-      const t = await startTemporal();
+      const t = await startServer(server);
       try {
         for (const v of rotate(['product', 'ceiling'] as const, rep)) {
           const r =
             v === 'product' ? await productRound(bench, t, profile) : await ceilingRound(bench, t, profile);
           rounds[v].push(r);
           bench.note(
-            `e2e ${profile ? 'latency' : 'zero'} rep ${rep + 1} ${v}: ${r.completed}/${r.events} ` +
+            `e2e ${server} ${profile ? 'latency' : 'zero'} rep ${rep + 1} ${v}: ${r.completed}/${r.events} ` +
               `${r.perSecond}/s p50 ${r.latency.p50} p99 ${r.latency.p99} ms${r.incomplete ? ' (deadline)' : ''}; ` +
               `cores ${Object.entries(r.cpuCores ?? {})
                 .map(([k, v]) => `${k} ${v}`)
@@ -226,6 +243,7 @@ export async function e2eSection(bench: Bench): Promise<E2eReport> {
       ).map(round),
     };
     reports.push({
+      server,
       profile: profile ?? 'zero',
       ...rounds,
       median: { product: middleRound(rounds.product), ceiling: middleRound(rounds.ceiling) },

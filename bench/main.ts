@@ -12,6 +12,7 @@ import { e2eSection } from './e2e';
 import { ingestSection } from './ingest';
 import { inlineSection } from './inline';
 import { LoadGenerator } from './load-generator';
+import { noticesSection } from './notices';
 import { CLERK_SEED, REPO, RESULTS_DIR, RUN_DIR } from './paths';
 import type { Report } from './report';
 import { table } from './report';
@@ -102,6 +103,7 @@ async function main(): Promise<number> {
     const sections: Record<Section, () => Promise<void>> = {
       ingest: async () => void (report.ingest = await ingestSection(bench)),
       e2e: async () => void (report.e2e = await e2eSection(bench)),
+      notices: async () => void (report.notices = await noticesSection(bench)),
       inline: async () => void (report.inline = await inlineSection(bench)),
       cost: async () => void (report.cost = await costSection(bench)),
       scale: async () => void (report.scale = await scaleSection(bench)),

@@ -24,4 +24,4 @@ export const RUN_DIR = join(REPO, '.cache', 'bench', 'run');
 /** The compiled `clerk-sync` entry point, from the same compilation as the benchmark. */
 export const BIN = join(REPO, '.cache', 'bench', 'src', 'bin.js');
 /** The Clerk seed (the sandbox's default path is relative to dist/, which the bench does not run from). */
-export const CLERK_SEED = join(REPO, 'fixtures', 'clerk-seed.json');
+export const CLERK_SEED = join(REPO, 'packages', 'sandbox', 'fixtures', 'clerk-seed.json');

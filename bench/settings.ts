@@ -1,5 +1,5 @@
 /** The benchmark's sections, in the order they run. */
-export const SECTIONS = ['ingest', 'e2e', 'inline', 'cost', 'scale', 'sizes'] as const;
+export const SECTIONS = ['ingest', 'e2e', 'notices', 'inline', 'cost', 'scale', 'sizes'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** Sizes and durations of one mode. */
@@ -22,6 +22,8 @@ export interface Settings {
   };
   /** `pairs`: the end-to-end ratio is the noisiest (per-pair 0.72–0.93 on a 2-core machine), so it takes more. */
   e2e: { events: number; concurrency: number; deadlineMs: number; pairs: number };
+  /** Issue 13: sign-ups posted at once, bursts (each on a fresh durable server), and how long to wait for notices. */
+  notices: { signUps: number; reps: number; deadlineMs: number };
   inline: {
     poolSize: number;
     /** The inline handler's fault runs: users (a sign-up and an update each), storm length. */
@@ -68,6 +70,7 @@ const DEFAULT: Settings = {
     timeoutMs: 10_000,
   },
   e2e: { events: 200, concurrency: 16, deadlineMs: 180_000, pairs: 5 },
+  notices: { signUps: 200, reps: 3, deadlineMs: 180_000 },
   inline: { poolSize: 2_000, faults: { users: 40, stormMs: 60_000 } },
   cost: { perType: 20 },
   scale: { pairEvents: 300, sizes: [1_000, 10_000], concurrency: 32, deadlineMsPer1k: 120_000 },
@@ -102,6 +105,7 @@ export function parseArgs(argv: readonly string[]): Settings {
     s.mode = 'quick';
     s.ramp = { ...s.ramp, stepMs: 1_000, probeMs: 800, factor: 1.3, maxSteps: 8 };
     s.e2e = { ...s.e2e, events: 30, deadlineMs: 60_000, pairs: 3 };
+    s.notices = { ...s.notices, reps: 1 }; // still 200 at once: that is the target's size
     s.inline = { poolSize: 300, faults: { users: 8, stormMs: 10_000 } };
     s.cost.perType = 4;
     s.scale = { ...s.scale, pairEvents: 60, sizes: [100, 400] };

@@ -5,7 +5,6 @@ import pino from 'pino';
 import { createClients } from '../src/clients';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
-import { emailTaskQueue, NOTIFICATION_RATES, slackTaskQueue } from '../src/shared/task-queues';
 import { createWorkers, installRuntimeLogger, runWorkers } from '../src/worker';
 import { ceilingActivities, type Writes } from './ceiling-activities';
 import { ChildRpc } from './child-rpc';
@@ -65,18 +64,12 @@ function child(): void {
         writes.clear();
         await start(c.address, (connection) => {
           const activities = ceilingActivities(writes, c.profile);
-          const base = { connection, activities };
           return Promise.all([
-            Worker.create({ ...base, taskQueue: c.taskQueue, workflowBundle: { codePath: c.bundlePath } }),
             Worker.create({
-              ...base,
-              taskQueue: emailTaskQueue(c.taskQueue),
-              maxTaskQueueActivitiesPerSecond: NOTIFICATION_RATES.email,
-            }),
-            Worker.create({
-              ...base,
-              taskQueue: slackTaskQueue(c.taskQueue),
-              maxTaskQueueActivitiesPerSecond: NOTIFICATION_RATES.slack,
+              connection,
+              activities,
+              taskQueue: c.taskQueue,
+              workflowBundle: { codePath: c.bundlePath },
             }),
           ]);
         });

@@ -1,27 +1,19 @@
 import {
+  bundleWorkflowCode,
   DefaultLogger,
   NativeConnection,
   Runtime,
   Worker,
-  type LogLevel,
   type WorkerOptions,
 } from '@temporalio/worker';
-import { createEmailActivities, createSlackActivities, createSyncActivities } from './activities';
+import { createEmailActivities, createNoticeActivities, createSyncActivities } from './activities';
 import { createClients, type Clients } from './clients';
 import { dataConverter } from './codec';
 import { requireFor, type Config } from './config';
-import type { Logger } from './logger';
-import { emailTaskQueue, NOTIFICATION_RATES, slackTaskQueue } from './shared/task-queues';
+import { logSdkEntry, type Logger } from './logger';
+import { EMAIL_RATE, emailTaskQueue, noticesTaskQueue } from './shared/task-queues';
 import { connectionOptions, registerSearchAttributes } from './temporal';
 import { bundleOptions, prebuiltBundle } from './workflow-bundle';
-
-const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
-  TRACE: 'trace',
-  DEBUG: 'debug',
-  INFO: 'info',
-  WARN: 'warn',
-  ERROR: 'error',
-};
 
 /**
  * Routes the Temporal SDK's logs (worker, workflow `log`, activity `log`) into pino; call once per process. With
@@ -31,11 +23,8 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
  */
 export function installRuntimeLogger(logger: Logger, metrics: { prometheus?: string } = {}): void {
   Runtime.install({
-    logger: new DefaultLogger(
-      logger.isLevelEnabled('debug') ? 'DEBUG' : 'INFO',
-      ({ level, message, meta }) => {
-        logger[LEVELS[level]]({ ...meta }, message);
-      },
+    logger: new DefaultLogger(logger.isLevelEnabled('debug') ? 'DEBUG' : 'INFO', (entry) =>
+      logSdkEntry(logger, entry),
     ),
     ...(metrics.prometheus && {
       telemetryOptions: { metrics: { prometheus: { bindAddress: metrics.prometheus } } },
@@ -57,22 +46,22 @@ export interface WorkerDeps {
 }
 
 /** The worker's workflow code: the given bundle, the prebuilt one, or bundling now with the same options. */
-function workflowCode(
+async function workflowCode(
   encrypted: boolean,
   given: WorkerOptions['workflowBundle'],
   logger: Logger | undefined,
-): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> {
-  if (given) return { workflowBundle: given };
+): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
+  if (given) return given;
   const prebuilt = prebuiltBundle(encrypted);
-  if ('codePath' in prebuilt) return { workflowBundle: prebuilt };
+  if ('codePath' in prebuilt) return prebuilt;
   logger?.info({ reason: prebuilt.missing }, 'bundling workflows at start-up (npm run build prebuilds them)');
-  const { workflowsPath, preloadModules } = bundleOptions(encrypted);
-  return { workflowsPath, bundlerOptions: { preloadModules } };
+  return bundleWorkflowCode(bundleOptions(encrypted)); // once, for both workflow workers
 }
 
 /**
- * The three workers of one process: the sync (workflows, Salesforce and Clerk activities) on the main task queue,
- * and the welcome email and Slack notice on their own queues, rate-limited by the server across all workers.
+ * The three workers of one process: the syncs (workflows, Salesforce and Clerk activities) on the main task queue;
+ * the welcome email on a queue of its own, rate-limited by the server across all workers; and the Slack notifier
+ * (its workflow and messages) on a queue of its own, so that its tasks never wait behind a burst of syncs.
  */
 export async function createWorkers({
   config,
@@ -87,13 +76,14 @@ export async function createWorkers({
   const converter = dataConverter(config.encryptionKeys, {
     plaintext: config.allowPlaintextInputs ? 'pass' : 'refuse',
   });
+  const code = await workflowCode(config.encryptionKeys.length > 0, workflowBundle, logger);
   return Promise.all([
     Worker.create({
       connection,
       namespace,
       taskQueue,
       dataConverter: converter,
-      ...workflowCode(config.encryptionKeys.length > 0, workflowBundle, logger),
+      workflowBundle: code,
       activities: createSyncActivities(clients),
       // Large deletions and backfill pages heartbeat their progress after every Salesforce call: send it at least
       // every few seconds, so an attempt after a crash resumes from recent counts (the SDK's default waits ~24 s).
@@ -105,15 +95,15 @@ export async function createWorkers({
       taskQueue: emailTaskQueue(taskQueue),
       dataConverter: converter,
       activities: createEmailActivities(clients, email),
-      maxTaskQueueActivitiesPerSecond: NOTIFICATION_RATES.email,
+      maxTaskQueueActivitiesPerSecond: EMAIL_RATE,
     }),
     Worker.create({
       connection,
       namespace,
-      taskQueue: slackTaskQueue(taskQueue),
+      taskQueue: noticesTaskQueue(taskQueue),
       dataConverter: converter,
-      activities: createSlackActivities(clients),
-      maxTaskQueueActivitiesPerSecond: NOTIFICATION_RATES.slack,
+      workflowBundle: code,
+      activities: createNoticeActivities(clients),
     }),
   ]);
 }

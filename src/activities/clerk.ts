@@ -1,5 +1,5 @@
 import type { ClerkClient, OrganizationMembership } from '@clerk/backend';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MAX_USER_MEMBERSHIPS } from '../shared/batches';
 import { checkClerk, ClerkMembership } from '../shared/clerk';
 import { membershipSyncFrom, type MembershipSync } from '../shared/mapping';
@@ -64,27 +64,39 @@ function toSync(raw: unknown): MembershipSync {
   return membershipSyncFrom(checked.value);
 }
 
+/**
+ * user.created: the user's current memberships (a user can join through an invitation before the webhook lands),
+ * oldest first, so that the first organization the user joined becomes the Contact's Account; `'skipped'` without
+ * CLERK_SECRET_KEY. Part of `onboardContact` (activities/salesforce/events.ts): a failure leaves classified as
+ * Clerk's (`ClerkUnavailable`, `ClerkAuthRejected`…), never as Salesforce's.
+ */
+export async function userMembershipsToSync(
+  clerk: ClerkClient | undefined,
+  userId: string,
+): Promise<MembershipSync[] | 'skipped'> {
+  if (!clerk) return 'skipped';
+  let found: OrganizationMembership[] | null;
+  try {
+    found = await membershipsOfUser(clerk, userId);
+  } catch (err) {
+    throw err instanceof CancelledFailure || err instanceof ApplicationFailure ? err : classifyClerk(err);
+  }
+  if (found === null) return []; // deleted since: its user.deleted will follow
+  if (found.length > MAX_USER_MEMBERSHIPS) {
+    throw ApplicationFailure.create({
+      type: 'TooManyMemberships',
+      message:
+        `user ${userId} is in ${found.length} organizations; a user.created syncs at most ` +
+        `${MAX_USER_MEMBERSHIPS} (their list travels in the workflow history); the backfill imports any number`,
+      nonRetryable: true,
+    });
+  }
+  return found.map((m) => toSync(m.raw));
+}
+
 /** Clerk Backend API look-ups; `'skipped'` when no CLERK_SECRET_KEY is configured. */
 export function clerkActivities(clerk: ClerkClient | undefined) {
   return classified(classifyClerk, {
-    /** user.created: the user's current memberships (a user can join through an invitation before the webhook lands). */
-    async listUserMemberships(input: { userId: string }): Promise<MembershipSync[] | 'skipped'> {
-      if (!clerk) return 'skipped';
-      const found = await membershipsOfUser(clerk, input.userId);
-      if (found === null) return []; // deleted since: its user.deleted will follow
-      if (found.length > MAX_USER_MEMBERSHIPS) {
-        throw ApplicationFailure.create({
-          type: 'TooManyMemberships',
-          message:
-            `user ${input.userId} is in ${found.length} organizations; a user.created syncs at most ` +
-            `${MAX_USER_MEMBERSHIPS} (their list travels in the workflow history); the backfill imports any number`,
-          nonRetryable: true,
-        });
-      }
-      // Oldest first: the first organization the user joined becomes the Contact's Account.
-      return found.map((m) => toSync(m.raw));
-    },
-
     /**
      * `POST /api/organizations`: the Clerk organization for a Salesforce Account, created once. The Account id goes in
      * the organization's private metadata, so a retry after a lost answer finds the organization instead of making a

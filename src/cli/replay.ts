@@ -67,7 +67,7 @@ export interface ReplayCounts {
   wouldReplay: number;
 }
 
-/** Every workflow a delivery or the operator API starts; `postNotice` children are not syncs. */
+/** Every workflow a delivery or the operator API starts; the Slack notifier (`postSlackNotices`) is not a sync. */
 export const SYNC_WORKFLOW_TYPES: readonly string[] = [
   ...new Set<string>(Object.values(ROUTES).map((r) => r.workflowType)),
   'createOrganizationForAccount',

@@ -2,6 +2,6 @@
 export { onboardUser, syncUser, markUserDeleted } from './user';
 export { syncOrganization, markOrganizationDeleted } from './organization';
 export { syncMembership, removeMembership } from './membership';
-export { postNotice } from './notice';
+export { postSlackNotices } from './notices';
 export { createOrganizationForAccount } from './create-organization';
 export { backfillFromClerk } from './backfill';

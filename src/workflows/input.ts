@@ -1,8 +1,7 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ApplicationFailure, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import { checkClerk, type ClerkSchema } from '../shared/clerk';
 import type { ClerkEvent } from '../shared/events';
-import { postNotice } from './notice';
+import { noticeHandOver } from './proxies';
 
 /**
  * Validates an event's `data` at the workflow's edge. A payload the product cannot use fails the run at once,
@@ -19,28 +18,16 @@ export function parseData<T>(schema: ClerkSchema<T>, event: ClerkEvent): T {
 }
 
 /**
- * Hands a Slack notice to a workflow of its own that outlives this one: Slack's rate limit (one message a second)
- * then never holds a sync open, and a Slack failure never fails it. One notice per delivery, even across re-runs.
- * `text` is plain text: user text goes in as Clerk has it, and `postNotice` makes all of it inert for Slack.
+ * Hands a Slack notice to the task queue's notifier (src/workflows/notices.ts) from the workflow, through an activity
+ * on the notifier's queue. Only for a notice that could not leave with the write it reports (a sign-up whose
+ * memberships went in batches); every other notice leaves from its write's activity. The notice's id is this
+ * workflow's id: one notice per delivery, even when a re-run hands it over again.
+ * `text` is plain text: user text goes in as Clerk has it, and the notifier makes all of it inert for Slack.
  */
 export async function notify(text: string): Promise<void> {
-  const { workflowId } = workflowInfo();
-  try {
-    await startChild(postNotice, {
-      args: [{ text }],
-      workflowId: `${workflowId}/slack-notice`,
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      staticSummary: `Slack notice for ${workflowId}`,
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
-}
-
-/** A person's name for a notice, never their email: "Ada Lovelace" or the user id. */
-export function displayName(
-  u: { first_name?: string | null; last_name?: string | null },
-  fallback: string,
-): string {
-  return [u.first_name, u.last_name].filter(Boolean).join(' ') || fallback;
+  const { workflowId, taskQueue } = workflowInfo();
+  await noticeHandOver().queueSlackNotice({
+    syncQueue: taskQueue,
+    notice: { id: workflowId, text, at: Date.now() },
+  });
 }

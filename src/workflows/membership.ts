@@ -3,7 +3,8 @@ import type { MembershipRemoval, PartialRemoval } from '../activities/salesforce
 import { ClerkMembership } from '../shared/clerk';
 import type { ClerkEvent } from '../shared/events';
 import { contactFromMembership, membershipSyncFrom } from '../shared/mapping';
-import { displayName, notify, parseData } from './input';
+import { displayName } from '../shared/notices';
+import { parseData } from './input';
 import { clerk, salesforce } from './proxies';
 
 /**
@@ -19,14 +20,22 @@ export async function syncMembership(event: ClerkEvent): Promise<{ membership: s
     membershipId: m.id,
   });
   if (exists === false) return { membership: 'skipped: no longer in Clerk' };
+  // Its Slack notice ("joined", "is now") leaves from the write itself, once the membership is created or changed.
   const outcome = await salesforce.upsertMembership({
     contact: contactFromMembership(m),
     sync: membershipSyncFrom(m),
+    notice: noticeOf(m),
   });
-  const who = displayName(m.public_user_data, userId);
-  if (outcome === 'created') await notify(`${who} joined ${m.organization.name} as ${m.role}`);
-  if (outcome === 'updated') await notify(`${who} is now ${m.role} in ${m.organization.name}`);
   return { membership: outcome };
+}
+
+/** What a membership's Slack notice names, as Clerk has them (never an email). */
+function noticeOf(m: ClerkMembership): { who: string; organization: string; role: string } {
+  return {
+    who: displayName(m.public_user_data, m.public_user_data.user_id),
+    organization: m.organization.name,
+    role: m.role,
+  };
 }
 
 type Undo = { step: string; run: () => Promise<unknown> };
@@ -42,7 +51,8 @@ export async function removeMembership(
 ): Promise<{ removed: boolean; accountMoved: boolean }> {
   const m = parseData(ClerkMembership, event);
   const userId = m.public_user_data.user_id;
-  const target = { userId, organizationId: m.organization.id, membershipId: m.id };
+  // Its Slack notice ("left") leaves from the removal itself, once done; a rolled-back removal tells nothing.
+  const target = { userId, organizationId: m.organization.id, membershipId: m.id, notice: noticeOf(m) };
   let outcome: MembershipRemoval;
   try {
     outcome = await salesforce.deleteMembershipAndMoveContact(target);
@@ -51,7 +61,6 @@ export async function removeMembership(
     if (!partial) throw err;
     return rollBack(m, partial.step, undoFor(m, partial.applied), err);
   }
-  if (outcome.removed) await notify(`${displayName(m.public_user_data, userId)} left ${m.organization.name}`);
   return {
     removed: outcome.removed,
     accountMoved: outcome.moved !== null && outcome.moved.accountId !== outcome.moved.previousAccountId,

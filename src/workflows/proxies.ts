@@ -1,7 +1,7 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ClerkActivities, EmailActivities, SalesforceActivities, SlackActivities } from '../activities';
 import type { BackfillActivities } from '../activities/backfill';
-import { emailTaskQueue, slackTaskQueue } from '../shared/task-queues';
+import { emailTaskQueue, noticesTaskQueue } from '../shared/task-queues';
 
 // Every activity proxy of the product. No `maximumAttempts`: only the classifiers (activities/errors.ts)
 // stop retries; transient failures are retried with backoff capped at five minutes.
@@ -41,12 +41,25 @@ export function email() {
   });
 }
 
-/** The Slack notice, on its rate-limited queue; given up after ten minutes so that it never holds a sync. */
-export function slack() {
+/**
+ * The Slack notifier's messages, on its own queue (src/workflows/notices.ts: it paces them itself). A message Slack
+ * keeps refusing is given up after ten minutes, so that the notices behind it go out. Not local activities: a worker
+ * shutting down would wait for one that Slack keeps refusing, for up to those ten minutes.
+ */
+export const slackMessages = proxyActivities<SlackActivities>({
+  startToCloseTimeout: '15s',
+  scheduleToCloseTimeout: '10m',
+  retry,
+});
+
+/**
+ * A workflow's hand-over of a notice (`notify`): on the notifier's queue, so that it never waits behind a burst of
+ * syncs' tasks.
+ */
+export function noticeHandOver() {
   return proxyActivities<SlackActivities>({
-    taskQueue: slackTaskQueue(workflowInfo().taskQueue),
+    taskQueue: noticesTaskQueue(workflowInfo().taskQueue),
     startToCloseTimeout: '15s',
-    scheduleToCloseTimeout: '10m',
     retry,
   });
 }

@@ -1,10 +1,12 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import type { ContactSyncResult } from '../activities/salesforce';
 import { MEMBERSHIP_BATCH, MEMBERSHIPS_WITH_CONTACT } from '../shared/batches';
 import { ClerkDeleted, ClerkUser } from '../shared/clerk';
 import type { ClerkEvent } from '../shared/events';
-import { contactFromUser, type MembershipSync } from '../shared/mapping';
-import { displayName, notify, parseData } from './input';
-import { clerk, email, salesforce, salesforceBulk } from './proxies';
+import { contactFromUser, type ContactFields } from '../shared/mapping';
+import { displayName, signUpNotice } from '../shared/notices';
+import { notify, parseData } from './input';
+import { email, salesforce, salesforceBulk } from './proxies';
 
 /** What `onboardUser` did, as the Temporal UI shows it. */
 export interface OnboardResult {
@@ -15,64 +17,61 @@ export interface OnboardResult {
 }
 
 /**
- * user.created: the Contact; the memberships Clerk already has for the user (an invitation can be accepted
- * before this webhook lands), each with its Account — the first ones in the Contact's own call, the rest (a user in
- * hundreds of organizations) in batches; then the welcome email, once ever; a Slack notice.
+ * user.created: one activity looks up the memberships Clerk already has for the user (an invitation can be accepted
+ * before this webhook lands), writes the Contact with the first ones, each with its Account, and hands the Slack
+ * notice over; the rest (a user in hundreds of organizations) go in batches, and the notice after them; then the
+ * welcome email, once ever.
  */
 export async function onboardUser(event: ClerkEvent): Promise<OnboardResult> {
   const user = parseData(ClerkUser, event);
   const contact = contactFromUser(user);
-  const found = await clerk.listUserMemberships({ userId: user.id });
-  const memberships = found === 'skipped' ? [] : found;
+  const who = displayName(user, user.id);
   const synced = await salesforce.onboardContact({
     contact,
     version: user.updated_at,
-    memberships: memberships.slice(0, MEMBERSHIPS_WITH_CONTACT),
     welcomeEmailClaim: contact.Email ? event.svixId : undefined,
+    who,
   });
-  // Memberships this run created: their "joined" goes in this run's notice (a later membership event finds them).
-  const joined = new Set(
-    synced.memberships.filter((m) => m.outcome === 'created').map((m) => m.membershipId),
-  );
-  for (let i = MEMBERSHIPS_WITH_CONTACT; i < memberships.length; i += MEMBERSHIP_BATCH) {
-    const batch = await salesforceBulk.syncMemberships({
-      userId: user.id,
-      memberships: memberships.slice(i, i + MEMBERSHIP_BATCH),
-    });
-    for (const id of batch.joined) joined.add(id);
-  }
-  let welcomeEmail: OnboardResult['welcomeEmail'] = contact.Email ? 'not this run' : 'no address';
-  if (synced.welcomeEmailClaimed && contact.Email) {
-    try {
-      const sent = await email().sendWelcomeEmail({
+  const { found } = synced;
+  if (found.length > MEMBERSHIPS_WITH_CONTACT) {
+    // Memberships this run created: their "joined" goes in this run's notice (a later membership event finds them).
+    const joined = new Set(
+      synced.memberships.filter((m) => m.outcome === 'created').map((m) => m.membershipId),
+    );
+    for (let i = MEMBERSHIPS_WITH_CONTACT; i < found.length; i += MEMBERSHIP_BATCH) {
+      const batch = await salesforceBulk.syncMemberships({
         userId: user.id,
-        to: contact.Email,
-        firstName: contact.FirstName,
+        memberships: found.slice(i, i + MEMBERSHIP_BATCH),
       });
-      if (sent === 'uncertain') welcomeEmail = 'uncertain';
-    } catch (err) {
-      // Refused for good (nothing went out): release the claim, so that a redelivery of this delivery may send it.
-      if (refusedForGood(err) && synced.welcomeEmailRun)
-        await salesforce.releaseWelcomeEmail({
-          userId: user.id,
-          claim: event.svixId,
-          run: synced.welcomeEmailRun,
-        });
-      throw err;
+      for (const id of batch.joined) joined.add(id);
     }
-    if (welcomeEmail !== 'uncertain') welcomeEmail = 'sent';
+    if (synced.notice === 'after the memberships') {
+      const organizations = found.filter((m) => joined.has(m.membership.Clerk_Membership_Id__c));
+      await notify(signUpNotice(who, user.id, organizations));
+    }
   }
-  const organizations = memberships.filter((m) => joined.has(m.membership.Clerk_Membership_Id__c));
-  await notify(`New sign-up: ${displayName(user, user.id)} (${user.id})${joinedText(organizations)}`);
-  return { contact: synced.contact, memberships: memberships.length, welcomeEmail };
+  const welcomeEmail = await welcome(event, contact, synced);
+  return { contact: synced.contact, memberships: found.length, welcomeEmail };
 }
 
-/** The notice's account of the organizations a sign-up joined: a few by name, then how many more. */
-function joinedText(joined: MembershipSync[]): string {
-  if (joined.length === 0) return '';
-  const named = joined.slice(0, 5).map((m) => `${m.account.Name} as ${m.membership.Role__c}`);
-  const more = joined.length > named.length ? `, and ${joined.length - named.length} more` : '';
-  return `, joined ${named.join(', ')}${more}`;
+/** The welcome email, sent by the run that claimed it; a refusal for good releases the claim. */
+async function welcome(
+  event: ClerkEvent,
+  contact: ContactFields,
+  synced: ContactSyncResult,
+): Promise<OnboardResult['welcomeEmail']> {
+  if (!contact.Email) return 'no address';
+  if (!synced.welcomeEmailClaimed) return 'not this run';
+  const userId = contact.Clerk_User_Id__c;
+  try {
+    const sent = await email().sendWelcomeEmail({ userId, to: contact.Email, firstName: contact.FirstName });
+    return sent === 'uncertain' ? 'uncertain' : 'sent';
+  } catch (err) {
+    // Refused for good (nothing went out): release the claim, so that a redelivery of this delivery may send it.
+    if (refusedForGood(err) && synced.welcomeEmailRun)
+      await salesforce.releaseWelcomeEmail({ userId, claim: event.svixId, run: synced.welcomeEmailRun });
+    throw err;
+  }
 }
 
 /** An activity that failed without retry: its service refused the request (a 4xx), so it did nothing. */

@@ -6,8 +6,11 @@ import { EncryptionCodec } from '../../src/codec';
 import { salesforceFault } from '@clerk-sync/sandbox';
 import { runScenario, type ScenarioDelivery } from '@clerk-sync/sandbox';
 import type { ClerkUser } from '../../src/shared/clerk';
+import { notifierWorkflowId } from '../../src/shared/notices';
 import { bundleOptions } from '../../src/workflow-bundle';
+import { slackLines } from '../helpers/slack';
 import { startStack, type Stack } from '../helpers/stack';
+import { waitUntil } from '../helpers/temporal';
 
 // Issue 6 "Histories without plain PII": with CLERK_SYNC_ENCRYPTION_KEY set, what Temporal stores (inputs,
 // activity arguments and results, child workflows, failure messages) holds no email address and no name; a client
@@ -97,11 +100,12 @@ it('a sign-up leaves no email address or name in clear in its history or its Sla
     memberships: 0,
     welcomeEmail: 'sent',
   });
-  await stack.client.workflow.getHandle(`${svixId}/slack-notice`).result();
+  await waitUntil(() => slackLines(stack.sandbox).some((l) => l.includes(user.id)), 10_000, 'the notice');
+  const notifier = notifierWorkflowId(stack.config.temporal.taskQueue);
   const described = await stack.client.workflow.getHandle(svixId).describe();
   expect(await described.staticSummary()).toBe(`user.created ${user.id} → Contact`);
 
-  for (const workflowId of [svixId, `${svixId}/slack-notice`]) {
+  for (const workflowId of [svixId, notifier]) {
     const history = await storedHistory(workflowId);
     const stored = readable(history).join('\n');
     for (const secret of personalData(user))

@@ -5,6 +5,7 @@ import { EncryptionCodec } from '../../src/codec';
 import type { ClerkEvent } from '@clerk-sync/sandbox';
 import { deliverWebhook, newSvixId } from '@clerk-sync/sandbox';
 import { routeEvent } from '../../src/shared/events';
+import { slackLines } from '../helpers/slack';
 import { startStack, type Stack } from '../helpers/stack';
 import { waitUntil } from '../helpers/temporal';
 
@@ -58,13 +59,17 @@ describe('a worker with CLERK_SYNC_ENCRYPTION_KEY', () => {
     await stack?.close();
   });
 
-  it('runs what the API started: the sync, its activities and its Slack notice child', async () => {
+  it('runs what the API started: the sync, its activities and its Slack notice', async () => {
     const user = stack.sandbox.services.clerk.createUser({ firstName: 'Ada', lastName: 'Lovelace' });
     const { svixId } = await deliverWebhook(`${stack.api.url}/webhooks/clerk`, stack.secret, user);
     await expect(stack.client.workflow.getHandle(svixId).result()).resolves.toMatchObject({
       contact: 'created',
     });
-    await expect(stack.client.workflow.getHandle(`${svixId}/slack-notice`).result()).resolves.toBe('posted');
+    await waitUntil(
+      () => slackLines(stack.sandbox).some((l) => l.includes(idOf(user))),
+      10_000,
+      'the notice',
+    );
     expect(await contactsOf(stack, idOf(user))).toBe(1);
   });
 

@@ -195,7 +195,7 @@ it('a revoked Clerk key, then a revoked Resend key: each named on its pending ac
     email: { ...c.email!, apiKey: 're_revoked' },
   }));
   const { svixId, userId, address } = await signUp();
-  const clerk = await failingActivity(svixId, 'listUserMemberships', 'ClerkAuthRejected');
+  const clerk = await failingActivity(svixId, 'onboardContact', 'ClerkAuthRejected');
   expect(clerk.lastFailure?.message).toBe(
     'clerk_key_invalid: Secret key invalid (401) — check CLERK_SECRET_KEY',
   );

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { ClerkEvent } from '@clerk-sync/sandbox';
 import { deliverWebhook } from '@clerk-sync/sandbox';
+import { slackLines } from '../helpers/slack';
 import { startStack, type Stack } from '../helpers/stack';
+import { waitUntil } from '../helpers/temporal';
 
 // Issue 12 "Text that other systems interpret": names, organization names and roles come through signed and
 // valid; Slack must show them as typed (no channel-wide ping, no link in an internal channel). Salesforce's side
@@ -17,12 +19,13 @@ afterAll(async () => {
 
 const idOf = (e: ClerkEvent) => (e.data as { id: string }).id;
 
-/** Delivers an event, waits for its run and for its Slack notice's run (every one of these events posts one). */
+/** Delivers an event, waits for its run and for its Slack notice (every one of these events posts one). */
 async function syncWithNotice(event: ClerkEvent): Promise<void> {
+  const before = slackLines(stack.sandbox).length;
   const { svixId, status } = await deliverWebhook(`${stack.api.url}/webhooks/clerk`, stack.secret, event);
   expect(status).toBe(202);
   await stack.client.workflow.getHandle(svixId).result();
-  await stack.client.workflow.getHandle(`${svixId}/slack-notice`).result();
+  await waitUntil(() => slackLines(stack.sandbox).length > before, 10_000, 'the Slack notice');
 }
 
 /** A sign-up with these names, synced with its notice; returns the user id. */
@@ -47,10 +50,7 @@ async function contactNames(userId: string) {
 
 /** The notices Slack received that contain one of `needles`. */
 function noticesAbout(...needles: string[]): string[] {
-  return stack.sandbox.services.slack
-    .messages()
-    .map((m) => m.text ?? '')
-    .filter((text) => needles.some((n) => text.includes(n)));
+  return slackLines(stack.sandbox).filter((text) => needles.some((n) => text.includes(n)));
 }
 
 describe('Slack notices with hostile names', () => {

@@ -1,5 +1,6 @@
 import { runScenario } from '@clerk-sync/sandbox';
 import { salesforceApiCalls, startStack, type Stack } from '../helpers/stack';
+import { slackLines } from '../helpers/slack';
 import { waitUntil } from '../helpers/temporal';
 
 let stack: Stack;
@@ -65,9 +66,7 @@ describe('user.created', () => {
     expect(emails[0]).toMatchObject({ from: 'Acme <hello@acme.test>', subject: 'Welcome to Acme' });
     expect(emails[0]!.text).toContain('Hi Ada');
     expect(emails[0]!.html).toContain('Hi Ada');
-    await waitUntil(() =>
-      stack.sandbox.services.slack.messages().some((m) => m.text === `New sign-up: Ada Lovelace (${userId})`),
-    );
+    await waitUntil(() => slackLines(stack.sandbox).includes(`New sign-up: Ada Lovelace (${userId})`));
     expect(calls).toBe(1);
   });
 
@@ -109,9 +108,9 @@ describe('user.created', () => {
     expect(accounts.map((a) => a.Id)).toContain(contact!.AccountId);
     // The memberships it applied are noticed with it (no membership workflow will: they exist already).
     const notice = await waitUntil(() =>
-      stack.sandbox.services.slack.messages().find((m) => m.text?.includes(`(${userId})`)),
+      slackLines(stack.sandbox).find((line) => line.includes(`(${userId})`)),
     );
-    expect(notice.text).toBe(
+    expect(notice).toBe(
       `New sign-up: Grace Hopper (${userId}), joined Navy Labs as org:member, Cobol Co as org:member`,
     );
   });

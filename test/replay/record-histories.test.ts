@@ -4,7 +4,9 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { backfill } from '../../src/cli/backfill';
 import { deliverWebhook } from '@clerk-sync/sandbox';
 import type { ClerkEvent } from '@clerk-sync/sandbox';
+import { notifierWorkflowId } from '../../src/shared/notices';
 import { OPERATOR_API_KEY, startStack, type Stack } from '../helpers/stack';
+import { waitUntil } from '../helpers/temporal';
 
 // `npm run histories:record` re-records one real history per workflow type into test/histories/, which
 // histories.test.ts replays on every run. Re-record only on purpose: a change that breaks the replay of an
@@ -20,9 +22,10 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function record(name: string, workflowId: string): Promise<void> {
+/** Records a workflow's history once it has closed, or, for the notifier that never closes, as it is now. */
+async function record(name: string, workflowId: string, running = false): Promise<void> {
   const handle = stack.env.client.workflow.getHandle(workflowId);
-  await handle.result().catch(() => undefined);
+  if (!running) await handle.result().catch(() => undefined);
   const history = await handle.fetchHistory();
   // The file name carries the workflow id: a replay must run under the id the history was made with.
   writeFileSync(
@@ -49,7 +52,6 @@ async function deliver(event: ClerkEvent): Promise<string> {
 
   const onboard = await deliver(user);
   await record('onboardUser', onboard);
-  await record('postNotice', `${onboard}/slack-notice`);
   await record('syncUser', await deliver(clerk.updateUser(id(user), { lastName: 'King' })));
   await record('syncOrganization', await deliver(org));
   await record('syncMembership', await deliver(join));
@@ -60,6 +62,13 @@ async function deliver(event: ClerkEvent): Promise<string> {
   );
   await record('markOrganizationDeleted', await deliver(clerk.deleteOrganization(id(org2))));
   await record('markUserDeleted', await deliver(clerk.deleteUser(id(user))));
+  // The notifier: started by the sign-up's notice, signalled by the others; recorded once it has posted them all.
+  await waitUntil(
+    () => stack.sandbox.services.slack.messages().some((m) => m.text?.includes('left Analytical Engines')),
+    30_000,
+    'the notices',
+  );
+  await record('postSlackNotices', notifierWorkflowId(stack.config.temporal.taskQueue), true);
 
   const account = await stack.salesforce.sobject('Account').create({ Name: 'Babbage & Co' });
   const res = await fetch(`${stack.api.url}/api/organizations`, {

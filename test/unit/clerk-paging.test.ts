@@ -1,5 +1,5 @@
 import { createClerkClient, type ClerkClient } from '@clerk/backend';
-import { clerkActivities } from '../../src/activities/clerk';
+import { clerkActivities, userMembershipsToSync } from '../../src/activities/clerk';
 import type { MembershipSync } from '../../src/shared/mapping';
 import { createSandbox, type Sandbox } from '@clerk-sync/sandbox';
 
@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.close());
 
-/** The Clerk organization ids of what `listUserMemberships` answered, in its order. */
+/** The Clerk organization ids of what the sign-up's look-up (`userMembershipsToSync`) answered, in its order. */
 const organizationIds = (found: MembershipSync[] | 'skipped') =>
   (found as MembershipSync[]).map((m) => m.account.Clerk_Organization_Id__c);
 
@@ -36,11 +36,11 @@ function userInOrganizations(count: number, name: string): { userId: string; joi
   return { userId, joined };
 }
 
-describe('listUserMemberships', () => {
+describe('userMembershipsToSync (the look-up of onboardContact)', () => {
   it('reads a user in 1,100 organizations in three pages of up to 500, oldest membership first', async () => {
     const { userId, joined } = userInOrganizations(1_100, 'Agency');
     const before = listCalls(/\/organization_memberships$/).length;
-    const found = await clerkActivities(clerk).listUserMemberships({ userId });
+    const found = await userMembershipsToSync(clerk, userId);
     expect(organizationIds(found)).toEqual(joined);
     const pages = listCalls(/\/organization_memberships$/).slice(before);
     // (@clerk/backend leaves out a zero offset)
@@ -54,7 +54,7 @@ describe('listUserMemberships', () => {
   it('stops at total_count: a user in exactly 500 organizations costs one call', async () => {
     const { userId } = userInOrganizations(500, 'Exact');
     const before = listCalls(/\/organization_memberships$/).length;
-    const found = await clerkActivities(clerk).listUserMemberships({ userId });
+    const found = await userMembershipsToSync(clerk, userId);
     expect(found).toHaveLength(500);
     expect(listCalls(/\/organization_memberships$/).length - before).toBe(1);
   });
@@ -76,7 +76,7 @@ describe('listUserMemberships', () => {
         },
       },
     } as unknown as ClerkClient;
-    const found = await clerkActivities(small).listUserMemberships({ userId });
+    const found = await userMembershipsToSync(small, userId);
     // The late membership sits before the offsets still to read, so this read misses it, as a read of Clerk would
     // (its own organizationMembership.created webhook brings it); the row seen twice is kept once.
     const late = all[0]!.organization.id;

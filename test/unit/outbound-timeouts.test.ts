@@ -137,6 +137,22 @@ describe('Salesforce (jsforce through the bounded transport)', () => {
     await expect(conn.query('SELECT Id FROM Contact LIMIT 1')).resolves.toMatchObject({ done: true });
   });
 
+  it('makes one request per call: a 503 reaches the classifier at once, not after jsforce retried it', async () => {
+    const session = salesforceSession(salesforceConfig, logger, { requestMs: 5_000, tokenMs: 5_000 });
+    const conn = await session.connection();
+    const before = sandbox.calls('salesforce').filter((c) => c.path.includes('/query')).length;
+    sandbox.faults.add({
+      service: 'salesforce',
+      path: '^/services/data/v[0-9.]+/query',
+      status: 503,
+      body: [{ errorCode: 'SERVER_UNAVAILABLE', message: 'down for a moment' }],
+      times: 1,
+    });
+    const { error } = await timed(conn.query('SELECT Id FROM Contact LIMIT 1'));
+    expect(error).toBeDefined();
+    expect(sandbox.calls('salesforce').filter((c) => c.path.includes('/query')).length - before).toBe(1);
+  });
+
   it('a hung OAuth token request fails the callers waiting for it once; the next call gets a token', async () => {
     const session = salesforceSession(salesforceConfig, logger, { requestMs: 1_000, tokenMs: 300 });
     hang('salesforce', TOKEN);
@@ -245,23 +261,22 @@ describe('Resend and Slack activities', () => {
   });
 
   it('a Slack notice posts only the text (no client option leaks into the payload)', async () => {
-    const slack = new IncomingWebhook(sandbox.env.SLACK_WEBHOOK_URL, { timeout: 1_000 });
     const posted: unknown[] = [];
-    const post = jest
-      .spyOn((slack as unknown as { axios: { post: (u: string, b: unknown) => unknown } }).axios, 'post')
-      .mockImplementation((_url, body) => {
-        posted.push(JSON.parse(JSON.stringify(body)));
-        return Promise.resolve({ data: 'ok' });
-      });
-    await expect(slackActivities(slack).postSlackNotice({ text: 'hello' })).resolves.toBe('posted');
+    const slack = new IncomingWebhook(sandbox.env.SLACK_WEBHOOK_URL, {
+      timeout: 1_000,
+      fetch: (_url, init) => {
+        posted.push(JSON.parse(init?.body as string));
+        return Promise.resolve(new Response('ok'));
+      },
+    });
+    await expect(slackActivities(slack).postSlackMessage({ text: 'hello' })).resolves.toBe('posted');
     expect(posted).toEqual([{ text: 'hello' }]);
-    post.mockRestore();
   });
 
   it('a hung Slack post fails at the client’s timeout', async () => {
     hang('slack');
     const slack = new IncomingWebhook(sandbox.env.SLACK_WEBHOOK_URL, { timeout: 300 });
-    const { ms, error } = await timed(slackActivities(slack).postSlackNotice({ text: 'hello' }));
+    const { ms, error } = await timed(slackActivities(slack).postSlackMessage({ text: 'hello' }));
     expect((error as { type?: string }).type).toBe('SlackUnavailable');
     expect(ms).toBeLessThan(1_000);
   });

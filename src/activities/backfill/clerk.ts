@@ -96,7 +96,7 @@ export async function pool<T>(
   if (failure) throw failure.err;
 }
 
-/** A user's organizations, oldest membership first (as `listUserMemberships` orders them); [] once deleted. */
+/** A user's organizations, oldest membership first (as `userMembershipsToSync` orders them); [] once deleted. */
 export async function organizationsOf(clerk: ClerkClient, userId: string): Promise<string[]> {
   const memberships = await fromClerk(() => membershipsOfUser(clerk, userId));
   return (memberships ?? []).map((m) => m.organization.id);

@@ -1,8 +1,12 @@
+import type { ClerkClient } from '@clerk/backend';
 import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { MEMBERSHIPS_WITH_CONTACT } from '../../shared/batches';
 import type { AccountFields, ContactFields, MembershipSync } from '../../shared/mapping';
+import { membershipNotice, signUpNotice } from '../../shared/notices';
+import { userMembershipsToSync } from '../clerk';
 import { classifySalesforce } from '../errors';
+import type { NoticeCourier } from '../slack';
 import { CompositePlan, engineFor, firstRecord, soql, type SalesforceSession } from './engine';
 import {
   accountMoveOf,
@@ -27,6 +31,17 @@ import {
 /** What `onboardContact` did. */
 export interface ContactSyncResult {
   contact: UpsertOutcome;
+  /**
+   * Every membership Clerk has for the user, oldest first. The first `MEMBERSHIPS_WITH_CONTACT` went in with the
+   * Contact; the workflow writes the rest in batches (`syncMemberships`).
+   */
+  found: MembershipSync[];
+  /**
+   * The sign-up's Slack notice: handed to the notifier right after the write; or, when memberships are left for the
+   * batches, for the workflow to hand over once they are written (a notice never claims what is not written yet);
+   * `off` without SLACK_WEBHOOK_URL.
+   */
+  notice: 'handed over' | 'after the memberships' | 'off';
   /** True when the welcome email belongs to this delivery (claimed on the Contact now or by an earlier attempt). */
   welcomeEmailClaimed: boolean;
   /** The run recorded with the claim (`Clerk_Welcome_Email_Run__c`): `releaseWelcomeEmail` needs it. */
@@ -34,30 +49,49 @@ export interface ContactSyncResult {
   memberships: { membershipId: string; outcome: UpsertOutcome | 'skipped' }[];
 }
 
-/** The single-event activities over the worker's shared session; `welcomeEmail` is off when no email can be sent. */
-export function eventActivities(session: SalesforceSession, options: { welcomeEmail: boolean }) {
+/** What the single-event activities use beside Salesforce. */
+export interface EventOptions {
+  /** Off when no email can be sent: switching email on later still welcomes. */
+  welcomeEmail: boolean;
+  /** The sign-up's membership look-up (absent without CLERK_SECRET_KEY: no look-up). */
+  clerk?: ClerkClient;
+  /** The writes hand their Slack notices to the notifier through it; absent without SLACK_WEBHOOK_URL. */
+  notices?: NoticeCourier;
+}
+
+/** The single-event activities over the worker's shared session. */
+export function eventActivities(session: SalesforceSession, options: EventOptions) {
   const newPlan = () => new CompositePlan();
+  /** Hands a notice made true by this activity's write to the notifier; its id is the delivery's (the svix-id). */
+  const notice = async (courier: NoticeCourier, text: string): Promise<void> => {
+    const { taskQueue, workflowExecution, activityId } = activityInfo();
+    await courier.handOver(taskQueue, {
+      id: workflowExecution?.workflowId ?? activityId,
+      text,
+      at: Date.now(),
+    });
+  };
 
   return {
     /**
-     * user.created: the Contact (guarded by Clerk's `updated_at`), its first memberships (at most
-     * `MEMBERSHIPS_WITH_CONTACT`; the rest go through `syncMemberships`) and the claim of the welcome email — one
-     * API call.
+     * user.created, issue 13's one step of a sign-up: the memberships Clerk already has for the user (one look-up),
+     * then in one Salesforce call the Contact (guarded by Clerk's `updated_at`), its first memberships (at most
+     * `MEMBERSHIPS_WITH_CONTACT`; the rest go through `syncMemberships`) and the claim of the welcome email; then
+     * the Slack notice, handed to the notifier as soon as the write is done, unless memberships remain to write.
      */
     async onboardContact(input: {
       contact: ContactFields;
       version: number;
-      memberships?: MembershipSync[];
       /** The svix-id of the user.created delivery: the Contact remembers which delivery owns the welcome email. */
       welcomeEmailClaim?: string;
+      /** The name the notice gives (never the email). */
+      who: string;
     }): Promise<ContactSyncResult> {
-      const sf = await engineFor(session);
       const userId = input.contact.Clerk_User_Id__c;
-      const memberships = input.memberships ?? [];
-      if (memberships.length > MEMBERSHIPS_WITH_CONTACT)
-        throw new Error(
-          `onboardContact takes at most ${MEMBERSHIPS_WITH_CONTACT} memberships; use syncMemberships`,
-        );
+      const listed = await userMembershipsToSync(options.clerk, userId);
+      const found = listed === 'skipped' ? [] : listed;
+      const memberships = found.slice(0, MEMBERSHIPS_WITH_CONTACT);
+      const sf = await engineFor(session);
       const plan = newPlan();
       addContact(plan, input.contact, input.version);
       const claim = options.welcomeEmail ? input.welcomeEmailClaim : undefined;
@@ -87,6 +121,8 @@ export function eventActivities(session: SalesforceSession, options: { welcomeEm
       const res = await sf.send(plan);
       const result: ContactSyncResult = {
         contact: outcomeOf(res, 'contact'),
+        found,
+        notice: 'off',
         welcomeEmailClaimed: res.succeeded('welcomeClaim'),
         memberships: [],
       };
@@ -98,7 +134,14 @@ export function eventActivities(session: SalesforceSession, options: { welcomeEm
           outcome: active ? outcomeOf(res, `membership${i}`) : 'skipped',
         });
       });
-      return result;
+      const { notices } = options;
+      if (!notices) return result;
+      if (found.length > memberships.length) return { ...result, notice: 'after the memberships' };
+      // Memberships this call created: their "joined" is this delivery's to tell (a later membership event finds
+      // them and says nothing). A retry after a lost answer finds them unchanged and tells less, never more.
+      const joined = memberships.filter((_, i) => result.memberships[i]!.outcome === 'created');
+      await notice(notices, signUpNotice(input.who, userId, joined));
+      return { ...result, notice: 'handed over' };
     },
 
     /** user.updated: the Contact's fields, unless Salesforce holds a newer version of the user — one API call. */
@@ -140,6 +183,8 @@ export function eventActivities(session: SalesforceSession, options: { welcomeEm
     async upsertMembership(input: {
       contact: ContactFields;
       sync: MembershipSync;
+      /** What the Slack notice names (as Clerk has them), handed over once the membership is created or changed. */
+      notice: { who: string; organization: string; role: string };
     }): Promise<UpsertOutcome | 'skipped'> {
       const sf = await engineFor(session);
       const plan = newPlan();
@@ -151,7 +196,10 @@ export function eventActivities(session: SalesforceSession, options: { welcomeEm
       const res = await sf.send(plan);
       if (res.records('contactActive').length === 0 || res.records('account0Active').length === 0)
         return 'skipped';
-      return outcomeOf(res, 'membership0');
+      const outcome = outcomeOf(res, 'membership0');
+      if (options.notices && outcome !== 'unchanged')
+        await notice(options.notices, membershipNotice(outcome, input.notice));
+      return outcome;
     },
 
     /**
@@ -201,6 +249,8 @@ export function eventActivities(session: SalesforceSession, options: { welcomeEm
       userId: string;
       organizationId: string;
       membershipId: string;
+      /** What the Slack notice names (as Clerk has them), handed over once the membership is removed. */
+      notice: { who: string; organization: string; role: string };
     }): Promise<MembershipRemoval> {
       const sf = await engineFor(session);
       const plan = newPlan();
@@ -219,7 +269,11 @@ export function eventActivities(session: SalesforceSession, options: { welcomeEm
         moved: !moveFailed || moveApplied ? accountMoveOf(res) : null,
       };
       const failed = moveFailed ?? removeFailed;
-      if (!failed) return applied;
+      if (!failed) {
+        if (options.notices && applied.removed)
+          await notice(options.notices, membershipNotice('removed', input.notice));
+        return applied;
+      }
       const rejected = classifySalesforce(failed);
       if (!rejected.nonRetryable) throw rejected;
       const details: PartialRemoval = {
