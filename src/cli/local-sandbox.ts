@@ -41,7 +41,7 @@ export async function withLocalSandbox(
   for (const service of missing) for (const name of service.from) filled[name] = served[name];
   // As `npm start` does: a sender for the sandbox's Resend (its verified example.com).
   if (missing.some((s) => s.given.includes('RESEND_API_KEY'))) {
-    filled.WELCOME_EMAIL_FROM ??= 'clerk-sync sandbox <welcome@example.com>';
+    filled.WELCOME_EMAIL_FROM ??= served.WELCOME_EMAIL_FROM;
   }
   return { env: filled, sandbox: url };
 }

@@ -29,7 +29,7 @@ function sandboxOverrides(env: Record<string, string | undefined>, sandbox: Sand
     Object.assign(out, {
       RESEND_BASE_URL: s.RESEND_BASE_URL,
       RESEND_API_KEY: s.RESEND_API_KEY,
-      WELCOME_EMAIL_FROM: env.WELCOME_EMAIL_FROM ?? 'clerk-sync sandbox <welcome@example.com>',
+      WELCOME_EMAIL_FROM: env.WELCOME_EMAIL_FROM ?? s.WELCOME_EMAIL_FROM,
     });
   }
   if (!env.SLACK_WEBHOOK_URL) out.SLACK_WEBHOOK_URL = s.SLACK_WEBHOOK_URL;

@@ -1,4 +1,5 @@
 import { runSandboxCommand } from '../../src/cli/sandbox';
+import { loadConfig } from '../../src/config';
 
 const NAMES = [
   'SALESFORCE_LOGIN_URL',
@@ -8,7 +9,9 @@ const NAMES = [
   'CLERK_SECRET_KEY',
   'RESEND_BASE_URL',
   'RESEND_API_KEY',
+  'WELCOME_EMAIL_FROM',
   'SLACK_WEBHOOK_URL',
+  'CLERK_WEBHOOK_SIGNING_SECRET',
 ];
 
 async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -20,7 +23,7 @@ async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promise<void>
 }
 
 describe('clerk-sync sandbox', () => {
-  it('prints NAME=value lines on stdout, the page URL on stderr, serves until stopped', async () => {
+  it('prints everything an API and a worker need as NAME=value lines, the page URL on stderr, serves until stopped', async () => {
     let stdout = '';
     let stderr = '';
     const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
@@ -45,6 +48,14 @@ describe('clerk-sync sandbox', () => {
       expect(env.CLERK_SECRET_KEY).toMatch(/^sk_test_/);
       expect(env.RESEND_API_KEY).toMatch(/^re_/);
       expect(env.SLACK_WEBHOOK_URL).toMatch(/\/slack\/services\/T\w+\/B\w+\/\w+$/);
+      // Everything an API and a worker need: the printed lines alone are a configuration with every feature on.
+      const config = loadConfig(env);
+      expect({
+        salesforce: config.salesforce !== undefined,
+        clerk: config.clerk !== undefined,
+        email: config.email !== undefined,
+        slack: config.slack !== undefined,
+      }).toEqual({ salesforce: true, clerk: true, email: true, slack: true });
 
       const pageUrl = /(http:\/\/\S+\/)/.exec(stderr)?.[1];
       expect(pageUrl).toBeDefined();

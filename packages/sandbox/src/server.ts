@@ -44,6 +44,8 @@ export interface SandboxEnv {
   CLERK_SECRET_KEY: string;
   RESEND_BASE_URL: string;
   RESEND_API_KEY: string;
+  /** A sender on the sandbox Resend's verified domain. */
+  WELCOME_EMAIL_FROM: string;
   SLACK_WEBHOOK_URL: string;
 }
 
@@ -114,6 +116,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     CLERK_SECRET_KEY: SANDBOX_CREDENTIALS.clerkSecretKey,
     RESEND_BASE_URL: `${url}/resend`,
     RESEND_API_KEY: SANDBOX_CREDENTIALS.resendApiKey,
+    WELCOME_EMAIL_FROM: 'clerk-sync sandbox <welcome@example.com>',
     SLACK_WEBHOOK_URL: `${url}/slack${SANDBOX_CREDENTIALS.slackWebhookPath}`,
   };
   const faults = new Faults();
