@@ -183,16 +183,18 @@ async function follow(
     () => undefined,
   );
   const view = new ProgressView(out);
+  let asking: Promise<BackfillProgress | undefined> = Promise.resolve(undefined);
   while (!ended) {
-    const progress = await Promise.race([
-      client
-        .withDeadline(Date.now() + 5_000, () => handle.query<BackfillProgress>(PROGRESS_QUERY))
-        .catch(() => undefined), // not picked up by a worker yet, or between two runs: ask again
-      settled,
-    ]);
+    asking = client
+      .withDeadline(Date.now() + 5_000, () => handle.query<BackfillProgress>(PROGRESS_QUERY))
+      .catch(() => undefined); // not picked up by a worker yet, or between two runs: ask again
+    const progress = await Promise.race([asking, settled]);
     if (progress && !ended) view.show(progress);
     await Promise.race([new Promise((resolve) => setTimeout(resolve, pollMs)), settled]);
   }
+  // The caller closes the connection next: a query still in flight would be cut off, and the SDK's retry of the
+  // cut-off call then throws from a timer ("Channel has been shut down"). Let it finish (5 s at most).
+  await asking;
   view.end(await result.catch(() => undefined));
   return result;
 }
