@@ -10,37 +10,8 @@ import { connectionOptions, registerSearchAttributes } from '../temporal';
 import { createWorkers, installRuntimeLogger, runWorkers } from '../worker';
 import { startDevServer, type DevServer } from './temporal-server';
 import { createLocalLogger } from './terminal-log';
+import { needsSandbox, sandboxOverrides } from './sandbox-env';
 import { dataDir, localEncryptionKey, localSigningSecret } from './state';
-
-/** The sandbox fills in exactly the services that have no credentials of their own. */
-function sandboxOverrides(env: Record<string, string | undefined>, sandbox: Sandbox): Record<string, string> {
-  const s = sandbox.env;
-  const out: Record<string, string> = {};
-  if (!env.SALESFORCE_CLIENT_ID && !env.SALESFORCE_ACCESS_TOKEN) {
-    Object.assign(out, {
-      SALESFORCE_LOGIN_URL: s.SALESFORCE_LOGIN_URL,
-      SALESFORCE_CLIENT_ID: s.SALESFORCE_CLIENT_ID,
-      SALESFORCE_CLIENT_SECRET: s.SALESFORCE_CLIENT_SECRET,
-    });
-  }
-  if (!env.CLERK_SECRET_KEY)
-    Object.assign(out, { CLERK_API_URL: s.CLERK_API_URL, CLERK_SECRET_KEY: s.CLERK_SECRET_KEY });
-  if (!env.RESEND_API_KEY) {
-    Object.assign(out, {
-      RESEND_BASE_URL: s.RESEND_BASE_URL,
-      RESEND_API_KEY: s.RESEND_API_KEY,
-      WELCOME_EMAIL_FROM: env.WELCOME_EMAIL_FROM ?? s.WELCOME_EMAIL_FROM,
-    });
-  }
-  if (!env.SLACK_WEBHOOK_URL) out.SLACK_WEBHOOK_URL = s.SLACK_WEBHOOK_URL;
-  return out;
-}
-
-const needsSandbox = (env: Record<string, string | undefined>) =>
-  !(env.SALESFORCE_CLIENT_ID || env.SALESFORCE_ACCESS_TOKEN) ||
-  !env.CLERK_SECRET_KEY ||
-  !env.RESEND_API_KEY ||
-  !env.SLACK_WEBHOOK_URL;
 
 /**
  * `npm start`: a Temporal dev server with its Web UI (state in .data/), the sandbox for every service without
@@ -108,7 +79,7 @@ export async function runDev(opts: {
 
     const config = loadConfig({
       ...baseEnv,
-      ...(sandbox ? sandboxOverrides(baseEnv, sandbox) : {}),
+      ...(sandbox ? sandboxOverrides(baseEnv, sandbox.env) : {}),
       CLERK_WEBHOOK_SIGNING_SECRET: secret,
       CLERK_SYNC_ENCRYPTION_KEY: encryptionKey,
       PORT: String(apiPort),
