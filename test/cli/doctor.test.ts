@@ -1,10 +1,17 @@
 import Long from 'long';
-import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { doctorCommand, runDoctor, type DoctorReport } from '../../src/cli/doctor';
 import { formatReport } from '../../src/cli/doctor/report';
+import { taskQueuesOf } from '../../src/cli/doctor/temporal';
+import { POLLER_FRESH_MS } from '../../src/cli/doctor/workers';
 import { salesforceSetupCommand } from '../../src/cli/salesforce-setup';
+import { salesforceSession } from '../../src/clients';
 import { loadConfig } from '../../src/config';
-import { startStack, type Stack } from '../helpers/stack';
+import { Supervised } from '../faults/processes';
+import { startTestApi } from '../helpers/api';
+import { freePort } from '../helpers/net';
+import { OPERATOR_API_KEY, startStack, type Stack } from '../helpers/stack';
 import { uniqueTaskQueue } from '../helpers/temporal';
 
 // `clerk-sync doctor` (issue 14) against the sandbox and the run's Temporal: each misconfiguration is named on its
@@ -149,6 +156,41 @@ it('names the missing custom fields (strict org, before `salesforce setup`), and
   });
 });
 
+it('names a field whose edit access was taken away (field-level security), and exits 1', async () => {
+  expect(await salesforceSetupCommand({ config: stack.config, out: () => undefined })).toBe(0);
+  // An admin unticks "Edit" on one field of the Clerk_Sync permission set (Setup, or a deploy of an edited copy).
+  // A session of its own: an earlier test's reset may have ended the stack's, which cannot be refreshed.
+  const { metadata } = await salesforceSession(
+    stack.config.salesforce!,
+    pino({ level: 'silent' }),
+  ).connection();
+  const set = (await metadata.read('PermissionSet', 'Clerk_Sync')) as unknown as Record<string, unknown> & {
+    fieldPermissions: { field: string }[];
+  };
+  const fieldPermissions = set.fieldPermissions.map((p) =>
+    p.field === 'Contact.Clerk_Status__c' ? { ...p, readable: true, editable: false } : p,
+  );
+  await metadata.upsert('PermissionSet', { ...set, fullName: 'Clerk_Sync', fieldPermissions });
+
+  const lines: string[] = [];
+  expect(await doctorCommand({ env: env() }, (l) => lines.push(l))).toBe(1);
+  console.log(lines.join('\n'));
+  const report = await runDoctor(env());
+  expect(line(report, 'salesforce.fields')).toMatchObject({
+    status: 'fail',
+    detail: 'cannot edit Contact.Clerk_Status__c',
+    fix: expect.stringMatching(/clerk-sync salesforce setup/),
+  });
+  expect(line(report, 'salesforce.setup')).toMatchObject({
+    status: 'fail',
+    detail: expect.stringMatching(/^different PermissionSet Clerk_Sync/),
+  });
+
+  // What doctor says to do puts it right.
+  expect(await salesforceSetupCommand({ config: stack.config, out: () => undefined })).toBe(0);
+  expect(line(await runDoctor(env()), 'salesforce.fields').status).toBe('ok');
+});
+
 it('names the search attributes a namespace lacks, and exits 1', async () => {
   const namespace = `doctor-${randomUUID().slice(0, 8)}`;
   await stack.env.connection.workflowService.registerNamespace({
@@ -170,7 +212,7 @@ it('names the search attributes a namespace lacks, and exits 1', async () => {
   });
 });
 
-it('names a task queue no worker polls (the worker stopped or never started), and exits 1', async () => {
+it('names a task queue no worker ever polled, and exits 1', async () => {
   const queue = uniqueTaskQueue('unpolled');
   const lines: string[] = [];
   expect(await doctorCommand({ env: env({ TEMPORAL_TASK_QUEUE: queue }) }, (l) => lines.push(l))).toBe(1);
@@ -182,6 +224,48 @@ it('names a task queue no worker polls (the worker stopped or never started), an
     fix: expect.stringMatching(/clerk-sync worker/),
   });
   expect(line(report, `temporal.pollers.${queue}-email`).status).toBe('fail');
+});
+
+it('names a worker that has just stopped (SIGTERM), with when it stopped and last polled, and exits 1', async () => {
+  // A real `clerk-sync worker` process on a queue of its own: doctor passes while it runs, then, the moment it has
+  // shut down gracefully, names every queue it polled, long before its last poll is POLLER_FRESH_MS old.
+  const queue = uniqueTaskQueue('stopped');
+  const e = env({ TEMPORAL_TASK_QUEUE: queue });
+  const queues = taskQueuesOf(queue);
+  const worker = new Supervised(
+    'worker',
+    { ...e, LOG_LEVEL: 'info', NODE_ENV: 'production' },
+    /worker polling/,
+  );
+  try {
+    await worker.start();
+    const running = await doctorOnceWorkersPoll(e);
+    for (const q of queues) {
+      expect(line(running, `temporal.pollers.${q}`)).toMatchObject({
+        status: 'ok',
+        detail: expect.stringMatching(/^1 worker polling \(\d+@\S+(, build \S+)?\)$/),
+      });
+    }
+
+    await worker.stop(); // SIGTERM: the SDK shuts the workers down gracefully, then the process exits
+    const stopped = Date.now();
+    const lines: string[] = [];
+    expect(await doctorCommand({ env: e }, (l) => lines.push(l))).toBe(1);
+    console.log(lines.join('\n'));
+    const report = await runDoctor(e);
+    for (const q of queues) {
+      expect(line(report, `temporal.pollers.${q}`)).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(
+          /^no worker polling: \d+@\S+ shut down \d+ s ago \(\S+Z\), after its last poll \d+ s ago \(\S+Z\)$/,
+        ),
+        fix: expect.stringMatching(/clerk-sync worker/),
+      });
+    }
+    expect(Date.now() - stopped).toBeLessThan(POLLER_FRESH_MS / 3);
+  } finally {
+    await worker.stop();
+  }
 });
 
 it('names a configuration that does not parse, and runs nothing else', async () => {
@@ -209,4 +293,74 @@ it('warns above 80% of the day’s Salesforce API requests', async () => {
   } finally {
     salesforce.setApiUsage(0);
   }
+});
+
+describe('the codec server check, with encryption on', () => {
+  const key = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
+  /** An API with its codec server holding `apiKey`, as `clerk-sync api` serves it. */
+  async function apiWithKey(apiKey: string) {
+    return startTestApi({
+      client: stack.client,
+      taskQueue: stack.config.temporal.taskQueue,
+      secrets: [stack.secret],
+      operatorApiKey: OPERATOR_API_KEY,
+      codec: { keys: loadConfig({ CLERK_SYNC_ENCRYPTION_KEY: apiKey }).encryptionKeys, namespace: 'default' },
+    });
+  }
+  const withKey = (k: string) => env({ CLERK_SYNC_ENCRYPTION_KEY: k, CLERK_SYNC_API_KEY: OPERATOR_API_KEY });
+
+  it('passes when the API decodes what this key encrypts', async () => {
+    const shared = key('k1');
+    const api = await apiWithKey(shared);
+    try {
+      const report = await runDoctor(withKey(shared), { codecUrl: `${api.url}/codec` });
+      console.log(formatReport(report).join('\n'));
+      expect(line(report, 'codec.server')).toMatchObject({
+        status: 'ok',
+        detail: `${api.url}/codec decodes key k1`,
+      });
+      expect(line(report, 'keys.encryption').status).toBe('ok');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('names a key mismatch when the API holds another key (another id, or the same id with other bytes), and exits 1', async () => {
+    for (const [ours, theirs] of [
+      [key('k2'), key('k1')],
+      [key('k1'), key('k1')],
+    ] as const) {
+      const api = await apiWithKey(theirs);
+      try {
+        const lines: string[] = [];
+        const code = await doctorCommand({ env: withKey(ours), codecUrl: `${api.url}/codec` }, (l) =>
+          lines.push(l),
+        );
+        console.log(lines.join('\n'));
+        expect(code).toBe(1);
+        const report = await runDoctor(withKey(ours), { codecUrl: `${api.url}/codec` });
+        expect(line(report, 'codec.server')).toMatchObject({
+          status: 'fail',
+          detail: expect.stringMatching(/^key mismatch: .* cannot decrypt what key k[12] encrypts \(/),
+          fix: expect.stringMatching(/the same CLERK_SYNC_ENCRYPTION_KEY/),
+        });
+      } finally {
+        await api.close();
+      }
+    }
+  });
+
+  it('skips, saying how to check a remote one, when no API answers on this machine', async () => {
+    const port = await freePort(); // nothing listens there
+    const report = await runDoctor({ ...withKey(key('k1')), PORT: String(port) });
+    expect(line(report, 'codec.server')).toMatchObject({
+      status: 'skip',
+      detail: expect.stringMatching(
+        new RegExp(
+          `^no API answering at http://127\\.0\\.0\\.1:${port}/codec \\(.*\\); --codec-url https://<api>/codec checks a remote one$`,
+        ),
+      ),
+    });
+    expect(report.ok).toBe(true);
+  });
 });

@@ -58,6 +58,11 @@ export class Supervised {
     return this.ready;
   }
 
+  /** The current process's id (Temporal names a worker `<pid>@<host>`). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Waits until the current process is up. */
   async up(): Promise<void> {
     await this.ready;

@@ -13,6 +13,14 @@ beforeEach(async () => {
   conn = await sf.connect();
 });
 
+/** A permission set granting read and edit on `fields`: without one, a field the Metadata API created is hidden. */
+const grant = (...fields: string[]) =>
+  conn.metadata.upsert('PermissionSet', {
+    fullName: 'Clerk_Sync',
+    label: 'Clerk Sync',
+    fieldPermissions: fields.map((field) => ({ field, editable: true, readable: true })),
+  });
+
 const CLERK_USER_ID = {
   fullName: 'Contact.Clerk_User_Id__c',
   label: 'Clerk User Id',
@@ -23,7 +31,7 @@ const CLERK_USER_ID = {
 };
 
 describe('Salesforce sandbox: Metadata API and strict mode', () => {
-  it('rejects unknown custom fields and objects until the Metadata API creates them', async () => {
+  it('rejects unknown custom fields and objects until the Metadata API creates them and a permission set grants them', async () => {
     const field = await rejectionOf(
       conn.sobject('Contact').create({ LastName: 'Strict', Clerk_User_Id__c: 'user_1' }),
     );
@@ -38,6 +46,15 @@ describe('Salesforce sandbox: Metadata API and strict mode', () => {
 
     const created = await conn.metadata.create('CustomField', CLERK_USER_ID);
     expect(created).toEqual(expect.objectContaining({ fullName: 'Contact.Clerk_User_Id__c', success: true }));
+    // Created through the API, the field has no field-level security yet: the integration user cannot see it.
+    const hidden = await rejectionOf(
+      conn.sobject('Contact').upsert({ Clerk_User_Id__c: 'user_1', LastName: 'Strict' }, 'Clerk_User_Id__c'),
+    );
+    expect(hidden.errorCode).toBe('NOT_FOUND');
+    expect(hidden.message).toBe(
+      'Provided external ID field does not exist or is not accessible: Clerk_User_Id__c',
+    );
+    await grant('Contact.Clerk_User_Id__c');
 
     const upserted = await conn
       .sobject('Contact')
@@ -95,6 +112,13 @@ describe('Salesforce sandbox: Metadata API and strict mode', () => {
       ],
     });
     expect(result.success).toBe(true);
+    await grant(
+      'Contact.Clerk_User_Id__c',
+      'Account.Clerk_Organization_Id__c',
+      ...['Clerk_Membership_Id__c', 'Contact__c', 'Account__c', 'Role__c'].map(
+        (f) => `Clerk_Membership__c.${f}`,
+      ),
+    );
 
     const account = await conn.sobject('Account').create({ Name: 'Acme', Clerk_Organization_Id__c: 'org_1' });
     const contact = await conn.sobject('Contact').create({ LastName: 'Member', Clerk_User_Id__c: 'user_1' });

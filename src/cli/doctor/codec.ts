@@ -13,6 +13,7 @@ export function codecCheck(config: Config, codecUrl: string | undefined): Promis
   return check('codec.server', 'Codec server', async () => {
     if (config.encryptionKeys.length === 0) return skip('no encryption key: nothing to decode');
     const base = (codecUrl ?? `http://127.0.0.1:${config.port}/codec`).replace(/\/+$/, '');
+    const keyId = config.encryptionKeys[0]!.id;
     const codec = new EncryptionCodec(config.encryptionKeys);
     const probe = defaultPayloadConverter.toPayload({ doctor: 'codec probe' });
     const [encoded] = await codec.encode([probe]);
@@ -48,19 +49,39 @@ export function codecCheck(config: Config, codecUrl: string | undefined): Promis
         'set CLERK_SYNC_API_KEY on the API (and here)',
       );
     }
-    if (!res.ok)
+    const sameKey =
+      'give the API the same CLERK_SYNC_ENCRYPTION_KEY (during a rotation, the new key first on both)';
+    if (!res.ok) {
+      const answer = await res.text();
+      // The API's error body: `decode_failed` when none of its keys opens what this key sealed.
+      const error = errorOf(answer);
+      if (res.status === 400 && error?.code === 'decode_failed')
+        return fail(
+          `key mismatch: ${base} cannot decrypt what key ${keyId} encrypts (${error.message})`,
+          sameKey,
+        );
       return fail(
-        `${base}/decode answered ${res.status}: ${(await res.text()).slice(0, 200)}`,
+        `${base}/decode answered ${res.status}: ${answer.slice(0, 200)}`,
         'check CLERK_SYNC_API_KEY and the key on the API',
       );
+    }
     const body = (await res.json()) as { payloads?: { data?: string }[] };
     const data = Buffer.from(body.payloads?.[0]?.data ?? '', 'base64').toString('utf8');
     if (data !== Buffer.from(probe.data!).toString('utf8')) {
-      return fail(
-        `${base} answered, but did not decode what key ${config.encryptionKeys[0]!.id} encrypted`,
-        'give the API the same CLERK_SYNC_ENCRYPTION_KEY',
-      );
+      return fail(`key mismatch: ${base} answered, but did not decode what key ${keyId} encrypted`, sameKey);
     }
-    return ok(`${base} decodes key ${config.encryptionKeys[0]!.id}`);
+    return ok(`${base} decodes key ${keyId}`);
   });
+}
+
+/** `{"error": {"code", "message"}}`, the body of the API's refusals; undefined for anything else. */
+function errorOf(body: string): { code: string; message: string } | undefined {
+  try {
+    const error = (JSON.parse(body) as { error?: { code?: unknown; message?: unknown } }).error;
+    if (typeof error?.code === 'string')
+      return { code: error.code, message: typeof error.message === 'string' ? error.message : '' };
+  } catch {
+    // not JSON: not the API's answer
+  }
+  return undefined;
 }

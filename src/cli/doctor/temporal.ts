@@ -1,11 +1,11 @@
 import { Connection as TemporalConnection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import type { Config } from '../../config';
 import { SEARCH_ATTRIBUTES } from '../../shared/search-attributes';
 import * as taskQueues from '../../shared/task-queues';
 import { connectionOptions, temporalErrorMessage } from '../../temporal';
 import type { CheckResult } from './report';
-import { type Outcome, ok, fail, CHECK_TIMEOUT_MS, check, skipped } from './check';
+import { ok, fail, CHECK_TIMEOUT_MS, check, skipped } from './check';
+import { pollerOutcome } from './workers';
 
 // doctor: Temporal: reachable, namespace, search attributes, a worker polling each task queue.
 /** The task queues the workers poll: the configured one and those src/shared/task-queues.ts derives from it. */
@@ -15,11 +15,6 @@ export function taskQueuesOf(main: string): string[] {
     .map(([, value]) => (value as (queue: string) => string)(main));
   return [main, ...derived];
 }
-
-/** A poller whose last poll is older than this is gone: a live worker renews its long poll every minute or so. */
-export const POLLER_FRESH_MS = 90_000;
-
-const TaskQueueType = temporal.api.enums.v1.TaskQueueType;
 
 /** Reachable, namespace, search attributes, and a worker polling each task queue. */
 export async function temporalChecks(config: Config): Promise<CheckResult[]> {
@@ -86,38 +81,3 @@ export async function temporalChecks(config: Config): Promise<CheckResult[]> {
 
 const skippedTemporal = (name: string): CheckResult =>
   skipped(`temporal.${name.replace(/ /g, '-')}`, `Temporal ${name}`, 'needs Temporal reachable');
-
-async function pollerOutcome(
-  call: <T>(fn: () => Promise<T>) => Promise<T>,
-  conn: TemporalConnection,
-  namespace: string,
-  queue: string,
-): Promise<Outcome> {
-  const seen: { identity: string; at: number; buildId?: string }[] = [];
-  for (const taskQueueType of [
-    TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-  ]) {
-    const res = await call(() =>
-      conn.workflowService.describeTaskQueue({ namespace, taskQueue: { name: queue }, taskQueueType }),
-    );
-    for (const p of res.pollers ?? []) {
-      const at = Number(p.lastAccessTime?.seconds ?? 0) * 1000;
-      const buildId = p.deploymentOptions?.buildId || p.workerVersionCapabilities?.buildId || undefined;
-      seen.push({ identity: p.identity ?? '?', at, buildId });
-    }
-  }
-  const now = Date.now();
-  const live = seen.filter((p) => now - p.at < POLLER_FRESH_MS);
-  const workers = new Set(live.map((p) => p.identity));
-  const builds = [...new Set(live.map((p) => p.buildId).filter(Boolean))];
-  if (workers.size > 0) {
-    const build = builds.length > 0 ? `, build ${builds.join(', ')}` : '';
-    return ok(
-      `${workers.size} worker${workers.size > 1 ? 's' : ''} polling (${[...workers].join(', ')}${build})`,
-    );
-  }
-  const last = Math.max(0, ...seen.map((p) => p.at));
-  const since = last > 0 ? `: the last poll was ${Math.round((now - last) / 1000)} s ago` : '';
-  return fail(`no worker polling${since}`, 'start `clerk-sync worker` with this TEMPORAL_TASK_QUEUE');
-}

@@ -52,9 +52,18 @@ export function describeSObject(
         cascadeDelete: f.name === 'AccountId' || f.metadata?.type === 'MasterDetail',
       })),
   );
+  // Field-level security, as the integration user sees it: a field it may not read is not listed; one it may not
+  // edit is listed neither createable nor updateable.
+  const fields = [...obj.fields.values()]
+    .filter((f) => schema.access(obj, f).readable)
+    .map((f) => ({
+      ...describeField(f),
+      createable: schema.canWrite(obj, f, 'create'),
+      updateable: schema.canWrite(obj, f, 'update'),
+    }));
   return {
     ...describeGlobalEntry(obj, apiVersion),
-    fields: [...obj.fields.values()].map(describeField),
+    fields,
     childRelationships,
     recordTypeInfos: [],
   };

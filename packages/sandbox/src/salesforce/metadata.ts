@@ -38,7 +38,8 @@ interface SaveOutcome {
 /**
  * The Metadata API as jsforce's `conn.metadata` calls it (SOAP at `/services/Soap/m/NN.0`):
  * create/update/upsert/read/delete/list of CustomObject and CustomField change the org's schema;
- * other types (PermissionSet…) are kept as documents so read and list show them.
+ * other types (PermissionSet…) are kept as documents so read and list show them; a permission set's
+ * `fieldPermissions` are the integration user's field-level security (Schema.access).
  */
 export class MetadataApi {
   private readonly documents = new Map<string, Map<string, Record<string, unknown>>>();
@@ -68,6 +69,12 @@ export class MetadataApi {
         if (perType.get(fullName) === metadata) perType.delete(fullName);
       } else if (!perType.has(fullName)) perType.set(fullName, metadata);
     }
+    this.grantFieldAccess();
+  }
+
+  /** Field-level security follows the permission sets: the schema answers describe, reads and writes with them. */
+  private grantFieldAccess(): void {
+    this.org.schema.setPermissionSets([...(this.documents.get('PermissionSet')?.values() ?? [])]);
   }
 
   /** The session id from the SOAP header, or undefined (parse errors surface from `handle`). */
@@ -161,7 +168,10 @@ export class MetadataApi {
         const schemaFields = fields.map((f) => withParentRelationship(String(f.fullName), f));
         created = this.org.schema.applyCustomObject({ ...md, fields: schemaFields }, mode);
         for (const f of fields) this.keepMetadata(fullName, String(f.fullName), f);
-      } else created = this.saveDocument(type, fullName, md, mode);
+      } else {
+        created = this.saveDocument(type, fullName, md, mode);
+        if (type === 'PermissionSet') this.grantFieldAccess();
+      }
       // Unique and External ID flags may have changed: the store rebuilds its indexes on next use.
       for (const obj of this.org.schema.list()) this.org.store.dropIndexes(obj.name);
       const key = `${type}:${fullName}`;
@@ -234,6 +244,7 @@ export class MetadataApi {
         ),
       };
     }
+    if (type === 'PermissionSet') this.grantFieldAccess();
     for (const obj of this.org.schema.list()) this.org.store.dropIndexes(obj.name);
     return { fullName, success: true };
   }

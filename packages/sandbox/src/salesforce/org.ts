@@ -176,7 +176,7 @@ export class SalesforceOrg {
     body: RecordBody,
     apiVersion: number,
   ): UpsertOutcome {
-    const field = obj.fields.get(fieldName.toLowerCase());
+    const field = this.schema.fieldForRead(obj, fieldName);
     if (!field || !(field.externalId || field.name === 'Id')) {
       throw notFound(`Provided external ID field does not exist or is not accessible: ${fieldName}`);
     }
@@ -267,13 +267,17 @@ export class SalesforceOrg {
       if (key === 'attributes' || raw === undefined) continue;
       const relationship = obj.relationships.get(key.toLowerCase());
       if (relationship && raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+        if (!this.schema.canWrite(obj, relationship, mode)) {
+          readOnly.push(relationship.name);
+          continue;
+        }
         out[relationship.name] = this.resolveByExternalId(relationship, raw as RecordBody);
         continue;
       }
       const field = this.schema.fieldForWrite(obj, key);
       if (!field)
         throw badRequest('INVALID_FIELD', `No such column '${key}' on sobject of type ${obj.name}`, [key]);
-      if (mode === 'create' ? !field.createable : !field.updateable) {
+      if (!this.schema.canWrite(obj, field, mode)) {
         readOnly.push(field.name);
         continue;
       }
@@ -410,7 +414,7 @@ export class SalesforceOrg {
       );
     }
     const [key, value] = entry;
-    const extField = parent.fields.get(key.toLowerCase());
+    const extField = this.schema.fieldForRead(parent, key);
     if (!extField || !(extField.externalId || extField.name === 'Id')) {
       throw badRequest('INVALID_FIELD', `No such column '${key}' on sobject of type ${parent.name}`, [key]);
     }

@@ -213,7 +213,9 @@ export class RestApi {
       if (!('Id' in out)) out.Id = record.values.Id;
       return out;
     }
-    for (const field of obj.fields.values()) out[field.name] = record.values[field.name] ?? null;
+    for (const field of obj.fields.values()) {
+      if (this.org.schema.access(obj, field).readable) out[field.name] = record.values[field.name] ?? null; // FLS
+    }
     return out;
   }
 

@@ -1,4 +1,5 @@
 import { SalesforceError } from './errors';
+import { FieldSecurity, type FieldAccess } from './field-security';
 import { KEY_PREFIX } from './ids';
 import type { SchemaSource } from './source';
 
@@ -66,6 +67,8 @@ export class Schema {
   private readonly objects = new Map<string, SObjectDef>();
   /** Key prefixes handed to custom objects by name, so a re-created object keeps its prefix (and its old ids stay valid). */
   private readonly customPrefixes = new Map<string, string>();
+  /** Field-level security: what the org's permission sets grant the integration user. */
+  private readonly security = new FieldSecurity();
 
   /** `seed`: the custom objects and fields a non-strict org starts with (see source.ts). */
   constructor(
@@ -121,22 +124,44 @@ export class Schema {
     return undefined;
   }
 
-  /** A field that exists; in non-strict mode any `__c` name reads as an (empty) untyped field. */
+  /**
+   * A field that exists and the integration user may read; in non-strict mode any other `__c` name reads as an
+   * (empty) untyped field. A field it may not read is, as in Salesforce, no column at all.
+   */
   fieldForRead(obj: SObjectDef, name: string): FieldDef | undefined {
     const found = obj.fields.get(name.toLowerCase());
-    if (found) return found;
+    if (found) return this.access(obj, found).readable ? found : undefined;
     if (!this.strict && isCustomName(name)) return dynamicField(name);
     return undefined;
   }
 
-  /** A field that exists; in non-strict mode an unknown `__c` name is registered as an untyped field. */
+  /**
+   * A field that exists and the integration user may read (whether it may edit it is `canWrite`'s question); in
+   * non-strict mode an unknown `__c` name is registered as an untyped field.
+   */
   fieldForWrite(obj: SObjectDef, name: string): FieldDef | undefined {
     const found = obj.fields.get(name.toLowerCase());
-    if (found) return found;
+    if (found) return this.access(obj, found).readable ? found : undefined;
     if (this.strict || !isCustomName(name) || !obj.writable) return undefined;
     const field = dynamicField(name);
     obj.fields.set(name.toLowerCase(), field);
     return field;
+  }
+
+  /** The org's permission sets (PermissionSet metadata), whose `fieldPermissions` decide `access`. */
+  setPermissionSets(sets: readonly Record<string, unknown>[]): void {
+    this.security.setPermissionSets(sets);
+  }
+
+  /** What the integration user may do with a field (see FieldSecurity.access). */
+  access(obj: SObjectDef, field: FieldDef): FieldAccess {
+    return this.security.access(obj, field, this.strict);
+  }
+
+  /** Whether the integration user may set `field` on a create or an update: the field allows it, and FLS does. */
+  canWrite(obj: SObjectDef, field: FieldDef, mode: 'create' | 'update'): boolean {
+    const allowed = mode === 'create' ? field.createable : field.updateable;
+    return allowed && this.access(obj, field).editable;
   }
 
   /** Creates or replaces a custom field from CustomField metadata (`fullName` = `Object.Field__c`). */
