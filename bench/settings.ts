@@ -1,11 +1,20 @@
 /** The benchmark's sections, in the order they run. */
 export const SECTIONS = ['ingest', 'e2e', 'notices', 'inline', 'cost', 'scale', 'sizes'] as const;
 export type Section = (typeof SECTIONS)[number];
+/** The Temporal the e2e section runs on: the CLI's dev server, or the production layout (server on PostgreSQL). */
+export const ENGINES = ['dev', 'cluster'] as const;
+export type Engine = (typeof ENGINES)[number];
 
 /** Sizes and durations of one mode. */
 export interface Settings {
   mode: 'quick' | 'default' | 'full';
   sections: Section[];
+  /**
+   * `--engine=dev,cluster`: the e2e section's rows on the dev server (the default), on the production layout (the
+   * Temporal server on PostgreSQL that `npm run test:cluster` runs: 1 and 2 worker processes), or both. Opt-in: the
+   * first run builds the server (minutes).
+   */
+  engines: Engine[];
   /** `--cpu-prof`: the e2e/cost/inline worker process writes V8 CPU profiles (main and workflow threads). */
   cpuProfile: boolean;
   /** Alternated repetitions per comparison (each gives one pair, hence one ratio). */
@@ -58,6 +67,7 @@ export interface Settings {
 const DEFAULT: Settings = {
   mode: 'default',
   sections: [...SECTIONS],
+  engines: ['dev'],
   cpuProfile: false,
   pairs: 3,
   ramp: {
@@ -84,7 +94,10 @@ const DEFAULT: Settings = {
   },
 };
 
-/** The settings a command line asks for: `--quick`, `--full`, `--pairs=N`, `--events=N`, `--only=a,b`, `--cpu-prof`. */
+/**
+ * The settings a command line asks for: `--quick`, `--full`, `--pairs=N`, `--events=N`, `--only=a,b`,
+ * `--engine=dev,cluster`, `--cpu-prof`.
+ */
 export function parseArgs(argv: readonly string[]): Settings {
   const flags = new Map(
     argv
@@ -94,7 +107,7 @@ export function parseArgs(argv: readonly string[]): Settings {
         return [k!, v ?? 'true'] as const;
       }),
   );
-  const known = new Set(['quick', 'full', 'pairs', 'events', 'only', 'cpu-prof']);
+  const known = new Set(['quick', 'full', 'pairs', 'events', 'only', 'engine', 'cpu-prof']);
   const unknown = [...flags.keys()].filter((k) => !known.has(k));
   if (unknown.length > 0)
     throw new Error(`unknown option --${unknown[0]}; see the Performance section of README.md`);
@@ -131,6 +144,13 @@ export function parseArgs(argv: readonly string[]): Settings {
     const bad = only.filter((o) => !(SECTIONS as readonly string[]).includes(o));
     if (bad.length > 0) throw new Error(`--only takes ${SECTIONS.join(',')}; not ${bad.join(',')}`);
     s.sections = SECTIONS.filter((x) => only.includes(x));
+  }
+  if (flags.has('engine')) {
+    const engines = flags.get('engine')!.split(',');
+    const bad = engines.filter((e) => !(ENGINES as readonly string[]).includes(e));
+    if (bad.length > 0 || engines.length === 0)
+      throw new Error(`--engine takes ${ENGINES.join(',')}; not ${bad.join(',')}`);
+    s.engines = ENGINES.filter((x) => engines.includes(x));
   }
   return s;
 }

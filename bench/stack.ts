@@ -8,6 +8,7 @@ import type Koa from 'koa';
 import pino from 'pino';
 import { createApp } from '../src/api/app';
 import { createMetrics } from '../src/api/metrics';
+import { startTemporalCluster } from '../src/local/temporal-cluster';
 import { startDevServer, type DevServer } from '../src/local/temporal-server';
 import { createLogger, type Logger } from '../src/logger';
 import type { Sandbox } from '@clerk-sync/sandbox';
@@ -56,6 +57,30 @@ export async function startTemporal(options: { dbFilename?: string } = {}): Prom
     close: async () => {
       await connection.close();
       await server.stop();
+    },
+  };
+}
+
+/** The production layout's Temporal and the versions it runs. */
+export interface ClusterTemporal extends Temporal {
+  readonly versions: { readonly temporal: string; readonly postgres: string };
+}
+
+/**
+ * Starts the production layout as `npm run test:cluster` runs it (src/local/temporal-cluster.ts: the Temporal server
+ * on PostgreSQL, provisioned into .cache on first use), with the search attributes usable, and a client on it.
+ */
+export async function startClusterTemporal(): Promise<ClusterTemporal> {
+  const cluster = await startTemporalCluster();
+  const connection = await Connection.connect({ address: cluster.address });
+  return {
+    address: cluster.address,
+    pid: cluster.pids().server,
+    versions: cluster.versions,
+    client: new Client({ connection }),
+    close: async () => {
+      await connection.close();
+      await cluster.stop();
     },
   };
 }
@@ -124,25 +149,33 @@ export function workerEnv(bench: Bench, address: string, taskQueue: string): Rec
   };
 }
 
-/** The product on a fresh task queue: its API served in this process, its workers in the worker host. */
+/**
+ * The product on a fresh task queue: its API served in this process, its workers in the worker host (or in each of
+ * `hosts`, worker processes sharing the queue).
+ */
 export async function startProduct(
   bench: Bench,
   t: Temporal,
   queue: string,
+  hosts: readonly WorkerHost[] = [bench.host],
 ): Promise<Served & { taskQueue: string }> {
   const taskQueue = freshQueue(queue);
   const api = await serve(productApi(t.client, taskQueue, bench.secret, productLogger()));
-  await bench.host.send({
-    cmd: 'product',
-    address: t.address,
-    env: workerEnv(bench, t.address, taskQueue),
-    bundlePath: bench.bundles.product,
-  });
+  await Promise.all(
+    hosts.map((host) =>
+      host.send({
+        cmd: 'product',
+        address: t.address,
+        env: workerEnv(bench, t.address, taskQueue),
+        bundlePath: bench.bundles.product,
+      }),
+    ),
+  );
   return {
     url: api.url,
     taskQueue,
     close: async () => {
-      await bench.host.send({ cmd: 'stop' });
+      await Promise.all(hosts.map((host) => host.send({ cmd: 'stop' })));
       await api.close();
     },
   };

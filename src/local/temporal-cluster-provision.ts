@@ -7,7 +7,7 @@ import { cacheDir, executable, onPath } from './temporal-cli';
 
 // Provisioning of the production layout (./temporal-cluster.ts) into the project's git-ignored cache, the way
 // ./temporal-cli.ts provisions the CLI: the Temporal server and temporal-sql-tool built from the server's Go module
-// with its PostgreSQL schema files, and PostgreSQL's server programs (found, else installed with apt-get).
+// with its PostgreSQL schema files. PostgreSQL itself comes from ./postgres-provision.ts.
 
 /** The Temporal server release the project builds (`go install go.temporal.io/server/cmd/server@…`). */
 export const TEMPORAL_SERVER_VERSION = 'v1.32.2';
@@ -25,12 +25,6 @@ export interface TemporalServerFiles {
   readonly sqlTool: string;
   /** `schema/postgresql/v12` of the server module: `temporal/versioned`, `visibility/versioned`. */
   readonly schemaDir: string;
-}
-
-/** PostgreSQL's server programs (`initdb`, `postgres`) and their version line. */
-export interface PostgresBinaries {
-  readonly binDir: string;
-  readonly version: string;
 }
 
 type Log = (msg: string) => void;
@@ -132,104 +126,4 @@ export function findTemporalServer(
   if (options.install === false) return undefined;
   buildTemporalServer(root, env, logTo(options.logger));
   return files;
-}
-
-function postgresIn(binDir: string): PostgresBinaries | undefined {
-  const postgres = join(binDir, 'postgres');
-  if (!executable(postgres) || !executable(join(binDir, 'initdb'))) return undefined;
-  const version = spawnSync(postgres, ['--version'], { encoding: 'utf8' }).stdout?.trim();
-  return version ? { binDir, version } : undefined;
-}
-
-/** Debian and Ubuntu keep each major version's server programs in /usr/lib/postgresql/<major>/bin. */
-function debianPostgres(): PostgresBinaries | undefined {
-  const base = '/usr/lib/postgresql';
-  if (!existsSync(base)) return undefined;
-  const majors = readdirSync(base)
-    .filter((v) => /^\d+$/.test(v))
-    .sort((a, b) => Number(b) - Number(a));
-  for (const major of majors) {
-    const found = postgresIn(join(base, major, 'bin'));
-    if (found) return found;
-  }
-  return undefined;
-}
-
-/**
- * PostgreSQL's server programs: `CLERK_SYNC_POSTGRES_BIN` (a directory), /usr/lib/postgresql/<newest>/bin, `initdb`
- * on PATH; else, as root on Debian or Ubuntu, `apt-get install postgresql` (its service is not started).
- */
-export function findPostgres(
-  options: { env?: NodeJS.ProcessEnv; install?: boolean; logger?: Logger } = {},
-): PostgresBinaries {
-  const env = options.env ?? process.env;
-  if (env.CLERK_SYNC_POSTGRES_BIN) {
-    const found = postgresIn(env.CLERK_SYNC_POSTGRES_BIN);
-    if (!found)
-      throw new UsageError(
-        `CLERK_SYNC_POSTGRES_BIN=${env.CLERK_SYNC_POSTGRES_BIN} holds no executable postgres and initdb`,
-      );
-    return found;
-  }
-  const initdb = onPath('initdb', env);
-  const found = debianPostgres() ?? (initdb ? postgresIn(join(initdb, '..')) : undefined);
-  if (found) return found;
-  const canInstall = options.install !== false && process.getuid?.() === 0 && onPath('apt-get', env);
-  if (!canInstall)
-    throw new UsageError(
-      'PostgreSQL is not installed: install it (Debian/Ubuntu: apt-get install postgresql) or set ' +
-        'CLERK_SYNC_POSTGRES_BIN to the directory holding postgres and initdb',
-    );
-  const log = logTo(options.logger);
-  log('installing PostgreSQL with apt-get (a minute)');
-  // RUNLEVEL=1: the package's scripts do not start its own cluster; the tests run clusters of their own.
-  const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive', RUNLEVEL: '1' };
-  for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'postgresql']]) {
-    const result = spawnSync('apt-get', args, {
-      env: aptEnv,
-      encoding: 'utf8',
-      stdio: ['ignore', 'ignore', 'pipe'],
-      timeout: 900_000,
-    });
-    if (result.status !== 0)
-      throw new Error(
-        `apt-get ${args.join(' ')} failed: ${result.stderr.trim().split('\n').slice(-3).join('\n')}`,
-      );
-  }
-  const installed = debianPostgres();
-  if (!installed)
-    throw new Error('apt-get installed postgresql, but /usr/lib/postgresql/*/bin has no server');
-  return installed;
-}
-
-/** The OS user PostgreSQL runs as: it refuses root. Root runs it as `postgres` (created when missing). */
-export function postgresUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const lookup = () => {
-    const line = readFileSync('/etc/passwd', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('postgres:'));
-    const [, , uid, gid] = line?.split(':') ?? [];
-    return uid && gid ? { uid: Number(uid), gid: Number(gid) } : undefined;
-  };
-  const existing = lookup();
-  if (existing) return existing;
-  const created = spawnSync(
-    'useradd',
-    [
-      '--system',
-      '--user-group',
-      '--no-create-home',
-      '--home-dir',
-      '/nonexistent',
-      '--shell',
-      '/usr/sbin/nologin',
-      'postgres',
-    ],
-    { encoding: 'utf8' },
-  );
-  const user = lookup();
-  if (!user)
-    throw new Error(`could not create the postgres OS user: ${created.stderr ?? created.error?.message}`);
-  return user;
 }

@@ -16,7 +16,8 @@ import {
   serverConfig,
   DYNAMIC_CONFIG,
 } from './temporal-cluster-config';
-import { findPostgres, findTemporalServer, postgresUser } from './temporal-cluster-provision';
+import { findPostgres, postgresFor, postgresUser } from './postgres-provision';
+import { findTemporalServer } from './temporal-cluster-provision';
 
 // The production layout of Temporal, without containers: the Temporal server (every service in one process) on a
 // PostgreSQL cluster of its own, both on loopback ports, state in a temporary directory; provisioned by
@@ -24,6 +25,7 @@ import { findPostgres, findTemporalServer, postgresUser } from './temporal-clust
 // one (CLERK_SYNC_TEST_TEMPORAL=cluster, test/cluster/).
 
 export { TEMPORAL_SERVER_VERSION } from './temporal-cluster-provision';
+export { POSTGRES_VERSION } from './postgres-provision';
 export { freeLowPort } from './temporal-cluster-config';
 
 /** Options of `startTemporalCluster`. */
@@ -47,6 +49,8 @@ export interface TemporalCluster {
   readonly postgresPort: number;
   /** Versions, for reports: the server release and PostgreSQL's version line. */
   readonly versions: { readonly temporal: string; readonly postgres: string };
+  /** Process ids of the Temporal server and of PostgreSQL's postmaster now (new ones after a restart), for reports. */
+  pids(): { server?: number; postgres?: number };
   /** Stops the Temporal server (SIGTERM, then SIGKILL after 10 s); PostgreSQL stays up. */
   stopServer(): Promise<void>;
   /** Starts the Temporal server again on the same ports and database; resolves when it serves the namespace. */
@@ -178,16 +182,18 @@ function track(child: ChildProcess): void {
  * Starts the production layout: PostgreSQL (initdb in a temporary directory, loopback port, as the `postgres` OS
  * user when run as root), the Temporal server's schemas set up with temporal-sql-tool, the Temporal server with
  * every service in one process, the namespace registered, and (by default) SPEC.md's search attributes registered
- * and usable. Provisions the server (Go build, minutes, once) and PostgreSQL (apt-get) when they are missing.
+ * and usable. Provisions the server (Go build, minutes, once) and PostgreSQL (a download, seconds, once) when they
+ * are missing.
  */
 export async function startTemporalCluster(options: ClusterOptions = {}): Promise<TemporalCluster> {
   const files = findTemporalServer({ logger: options.logger });
   if (!files) throw new Error('the Temporal server is not built');
-  const pg = findPostgres({ logger: options.logger });
+  const user = postgresUser();
+  const found = await findPostgres({ logger: options.logger });
+  const pg = user ? postgresFor(found, user) : found;
   const namespace = options.namespace ?? 'default';
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'clerk-sync-cluster-'));
   mkdirSync(dir, { recursive: true });
-  const user = postgresUser();
   const pgData = join(dir, 'pgdata');
   const socketDir = join(dir, 'sock');
   mkdirSync(socketDir, { recursive: true });
@@ -294,6 +300,7 @@ export async function startTemporalCluster(options: ClusterOptions = {}): Promis
     dir,
     postgresPort: ports.postgres,
     versions: { temporal: files.version, postgres: pg.version },
+    pids: () => ({ server: server?.pid, postgres: postgres?.pid }),
     stopServer,
     startServer,
     killPostgres,
