@@ -94,6 +94,37 @@ export async function userMembershipsToSync(
   return found.map((m) => toSync(m.raw));
 }
 
+/** Which membership: Clerk's ids of its organization, its user and itself. */
+export interface MembershipKey {
+  organizationId: string;
+  userId: string;
+  membershipId: string;
+}
+
+/**
+ * organizationMembership.created / .updated: whether Clerk still has the membership (`'skipped'` without
+ * CLERK_SECRET_KEY). A membership deleted since must not come back when its older events arrive late (a deletion is
+ * final). Part of `upsertMembership` (activities/salesforce/events.ts): a failure leaves classified as Clerk's.
+ */
+export async function membershipInClerk(
+  clerk: ClerkClient | undefined,
+  key: MembershipKey,
+): Promise<boolean | 'skipped'> {
+  if (!clerk) return 'skipped';
+  try {
+    // Filtered to the one user, who has at most one membership in an organization: one page is the whole list.
+    const page = await clerk.organizations.getOrganizationMembershipList({
+      organizationId: key.organizationId,
+      userId: [key.userId],
+      limit: PAGE,
+    });
+    return page.data.some((m) => m.id === key.membershipId);
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err instanceof CancelledFailure || err instanceof ApplicationFailure ? err : classifyClerk(err);
+  }
+}
+
 /** Clerk Backend API look-ups; `'skipped'` when no CLERK_SECRET_KEY is configured. */
 export function clerkActivities(clerk: ClerkClient | undefined) {
   return classified(classifyClerk, {
@@ -134,27 +165,11 @@ export function clerkActivities(clerk: ClerkClient | undefined) {
     },
 
     /**
-     * organizationMembership.created / .updated: whether Clerk still has the membership. A membership deleted since
-     * must not come back when its older events arrive late (a deletion is final).
+     * organizationMembership.created / .updated of runs started before issue 13's fold: whether Clerk still has the
+     * membership (`upsertMembership` now looks it up itself). Kept while such runs may be open.
      */
-    async membershipExists(input: {
-      organizationId: string;
-      userId: string;
-      membershipId: string;
-    }): Promise<boolean | 'skipped'> {
-      if (!clerk) return 'skipped';
-      try {
-        // Filtered to the one user, who has at most one membership in an organization: one page is the whole list.
-        const page = await clerk.organizations.getOrganizationMembershipList({
-          organizationId: input.organizationId,
-          userId: [input.userId],
-          limit: PAGE,
-        });
-        return page.data.some((m) => m.id === input.membershipId);
-      } catch (err) {
-        if (isNotFound(err)) return false;
-        throw err;
-      }
+    async membershipExists(input: MembershipKey): Promise<boolean | 'skipped'> {
+      return membershipInClerk(clerk, input);
     },
   });
 }

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log, patched } from '@temporalio/workflow';
 import type { MembershipRemoval, PartialRemoval } from '../activities/salesforce';
 import { ClerkMembership } from '../shared/clerk';
 import type { ClerkEvent } from '../shared/events';
@@ -7,26 +7,34 @@ import { displayName } from '../shared/notices';
 import { parseData } from './input';
 import { clerk, salesforce } from './proxies';
 
+/** Issue 13: the Clerk look-up of a membership event is part of `upsertMembership`, one activity fewer. */
+const LOOKUP_IN_UPSERT = 'membership-lookup-in-upsert';
+
+/** A membership event's result when Clerk no longer has the membership. */
+const GONE = 'skipped: no longer in Clerk';
+
 /**
  * organizationMembership.created / .updated: Contact and Account ensured from the payload, the membership upserted
- * with its role, the Contact's AccountId set when it has none. A membership Clerk no longer has is not brought back.
+ * with its role, the Contact's AccountId set when it has none. A membership Clerk no longer has is not brought back:
+ * the upsert activity looks it up in Clerk first, so it is read right before the write.
  */
 export async function syncMembership(event: ClerkEvent): Promise<{ membership: string }> {
   const m = parseData(ClerkMembership, event);
+  // Its Slack notice ("joined", "is now") leaves from the write itself, once the membership is created or changed.
+  const upsert = { contact: contactFromMembership(m), sync: membershipSyncFrom(m), notice: noticeOf(m) };
+  if (patched(LOOKUP_IN_UPSERT)) {
+    const outcome = await salesforce.upsertMembership({ ...upsert, lookUpInClerk: true });
+    return { membership: outcome === 'not in Clerk' ? GONE : outcome };
+  }
+  // Runs started before: the look-up was an activity of its own.
   const userId = m.public_user_data.user_id;
   const exists = await clerk.membershipExists({
     organizationId: m.organization.id,
     userId,
     membershipId: m.id,
   });
-  if (exists === false) return { membership: 'skipped: no longer in Clerk' };
-  // Its Slack notice ("joined", "is now") leaves from the write itself, once the membership is created or changed.
-  const outcome = await salesforce.upsertMembership({
-    contact: contactFromMembership(m),
-    sync: membershipSyncFrom(m),
-    notice: noticeOf(m),
-  });
-  return { membership: outcome };
+  if (exists === false) return { membership: GONE };
+  return { membership: await salesforce.upsertMembership(upsert) };
 }
 
 /** What a membership's Slack notice names, as Clerk has them (never an email). */

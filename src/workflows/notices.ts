@@ -1,6 +1,14 @@
-import { condition, continueAsNew, defineSignal, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  continueAsNew,
+  defineSignal,
+  log,
+  patched,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { MESSAGE_INTERVAL_MS, NOTICES_SIGNAL, nextMessage, type Notice } from '../shared/notices';
-import { slackMessages } from './proxies';
+import { slackMessages, slackPosts } from './proxies';
 
 /** Hands notices to the notifier: sent by activities (src/activities/slack.ts `noticeCourier`). */
 export const noticesSignal = defineSignal<[Notice[]]>(NOTICES_SIGNAL);
@@ -14,6 +22,9 @@ export interface NotifierState {
   /** Notices dropped because more than `MAX_PENDING` were waiting (Slack unavailable for long), not yet reported. */
   dropped?: number;
 }
+
+/** Issue 13: messages are posted by a local activity (`slackPosts`); runs begun before scheduled activity tasks. */
+const LOCAL_POST = 'notices-local-post';
 
 /** Notice ids remembered across runs: a retried hand-over comes seconds or minutes after the first. */
 const REMEMBERED = 2_000;
@@ -37,9 +48,11 @@ const HISTORY_BYTES = 4 * 1024 * 1024;
  * The Slack notifier of a task queue (issue 13): receives the syncs' notices in signals (sent by the activities
  * whose writes made them true) and posts what is waiting as one message (one line per notice), at most one message
  * every `MESSAGE_INTERVAL_MS`, so notices keep up with any sign-up rate and Slack's one message a second is never
- * exceeded. Pending notices live in this workflow's history: a worker or server restart loses none. A message Slack
- * refuses for a while (429 with `Retry-After`, 5xx) is retried by its activity; one it refuses for good is
- * logged and dropped.
+ * exceeded. Pending notices live in this workflow's history: a worker or server restart loses none. A message is
+ * posted by a local activity within the workflow task that took its notices in (no activity task between a signal
+ * and Slack); one Slack refuses for a while (429 with `Retry-After`, 5xx) is retried after that wait (a durable
+ * timer past the first second), one it refuses for good is logged and dropped. Like an activity, a post whose
+ * worker dies before the result is recorded is posted again: a message may repeat, a notice is never lost.
  */
 export async function postSlackNotices(state: NotifierState = { pending: [], seen: [] }): Promise<never> {
   const pending = [...state.pending];
@@ -75,7 +88,7 @@ export async function postSlackNotices(state: NotifierState = { pending: [], see
     const notices = pending.splice(0, taken);
     lastPost = Date.now();
     try {
-      await slackMessages.postSlackMessage({ text });
+      await (patched(LOCAL_POST) ? slackPosts : slackMessages).postSlackMessage({ text });
     } catch (err) {
       log.warn('Slack message not posted', {
         notices: notices.length,

@@ -1,4 +1,4 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { ClerkActivities, EmailActivities, SalesforceActivities, SlackActivities } from '../activities';
 import type { BackfillActivities } from '../activities/backfill';
 import { emailTaskQueue, noticesTaskQueue } from '../shared/task-queues';
@@ -42,10 +42,21 @@ export function email() {
 }
 
 /**
- * The Slack notifier's messages, on its own queue (src/workflows/notices.ts: it paces them itself). A message Slack
- * keeps refusing is given up after ten minutes, so that the notices behind it go out. Not local activities: a worker
- * shutting down would wait for one that Slack keeps refusing, for up to those ten minutes.
+ * The Slack notifier's messages (src/workflows/notices.ts: it paces them itself), posted by a local activity in the
+ * notifier's own workflow task: under a burst every server round trip of the notifier waits on the syncs' writes, and
+ * an activity task costs three of them before the post and after it (issue 13). A message Slack keeps refusing is
+ * given up after ten minutes, so that the notices behind it go out. A wait longer than `localRetryThreshold` (Slack's
+ * Retry-After, a backoff past the first seconds) is a durable timer of the notifier, not a sleep in the worker: a
+ * worker shutting down waits for one attempt at most, and a restart keeps the wait.
  */
+export const slackPosts = proxyLocalActivities<SlackActivities>({
+  startToCloseTimeout: '15s',
+  scheduleToCloseTimeout: '10m',
+  localRetryThreshold: '1s',
+  retry,
+});
+
+/** The same messages as activity tasks on the notifier's queue: runs that began before `slackPosts` still use them. */
 export const slackMessages = proxyActivities<SlackActivities>({
   startToCloseTimeout: '15s',
   scheduleToCloseTimeout: '10m',

@@ -1,4 +1,4 @@
-import { deliverWebhook } from '@clerk-sync/sandbox';
+import { clerkRateLimited, deliverWebhook } from '@clerk-sync/sandbox';
 import type { ClerkEvent } from '@clerk-sync/sandbox';
 import { slackLines } from '../helpers/slack';
 import { activitiesOf, salesforceApiCalls, startStack, type Stack } from '../helpers/stack';
@@ -73,8 +73,13 @@ describe('organizationMembership.created / .updated', () => {
     const { clerk, userId, orgA } = newPeople();
     const joined = clerk.addMembership({ organizationId: orgA, userId, role: 'org:admin' });
     const before = salesforceApiCalls(stack.sandbox);
-    expect(await finish(await deliver(joined))).toEqual({ membership: 'created' });
+    const svixId = await deliver(joined);
+    expect(await finish(svixId)).toEqual({ membership: 'created' });
     expect(salesforceApiCalls(stack.sandbox) - before).toBe(1);
+    // Issue 13: one activity, which looks the membership up in Clerk before it writes.
+    expect(await activitiesOf(stack, svixId)).toEqual([
+      { activity: 'upsertMembership', attempt: 1, outcome: 'completed' },
+    ]);
 
     expect(await memberships(userId)).toEqual([{ id: idOf(joined), role: 'org:admin', org: orgA }]);
     const c = await contact(userId);
@@ -134,8 +139,35 @@ describe('organizationMembership.deleted', () => {
     const joined = clerk.addMembership({ organizationId: orgA, userId, role: 'org:member' });
     const left = clerk.removeMembership({ organizationId: orgA, userId });
     await finish(await deliver(left));
-    expect(await finish(await deliver(joined))).toEqual({ membership: 'skipped: no longer in Clerk' });
+    const before = salesforceApiCalls(stack.sandbox);
+    const svixId = await deliver(joined);
+    expect(await finish(svixId)).toEqual({ membership: 'skipped: no longer in Clerk' });
+    // Clerk is asked first, inside the upsert's one activity: Salesforce is not called at all.
+    expect(salesforceApiCalls(stack.sandbox) - before).toBe(0);
     expect(await memberships(userId)).toEqual([]);
+    expect(await activitiesOf(stack, svixId)).toEqual([
+      { activity: 'upsertMembership', attempt: 1, outcome: 'completed' },
+    ]);
+  });
+
+  it("Clerk's 429 on the look-up is retried after its Retry-After, then the membership is written", async () => {
+    const { clerk, userId, orgA } = newPeople();
+    const joined = clerk.addMembership({ organizationId: orgA, userId, role: 'org:member' });
+    const path = `/v1/organizations/${orgA}/memberships`;
+    const limited = stack.sandbox.faults.add(clerkRateLimited(2, { method: 'GET', path, times: 1 }));
+    const svixId = await deliver(joined);
+
+    expect(await finish(svixId)).toEqual({ membership: 'created' });
+    const lookups = stack.sandbox.calls('clerk').filter((c) => c.path === path);
+    expect(lookups.map((c) => c.status)).toEqual([429, 200]);
+    expect(lookups[0]!.faultId).toBe(limited);
+    // Classified as Clerk's (which reads Retry-After), not Salesforce's: without it the retry would come after the
+    // proxy's initialInterval of 1 s.
+    expect(lookups[1]!.at - lookups[0]!.at).toBeGreaterThanOrEqual(1_900);
+    expect(await activitiesOf(stack, svixId)).toEqual([
+      { activity: 'upsertMembership', attempt: 2, outcome: 'completed' },
+    ]);
+    expect(await memberships(userId)).toEqual([{ id: idOf(joined), role: 'org:member', org: orgA }]);
   });
 
   it('a saga: the Contact move rejected for good rolls back the membership removal, and a replay then succeeds', async () => {

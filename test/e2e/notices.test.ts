@@ -136,6 +136,34 @@ describe('Slack notices', () => {
     expect(noticeLines(users)).toHaveLength(1);
   }, 60_000);
 
+  it("a restart during Slack's Retry-After: the workers stop at once, the wait is kept, the notice goes out once", async () => {
+    stack.sandbox.services.slack.reset();
+    const limited = stack.sandbox.faults.add(
+      slackFault('rate_limited', { times: 1, headers: { 'Retry-After': '6' } }),
+    );
+    const [event] = signUps(1, 'Waiting');
+    const users = new Set([userIdOf(event!)]);
+    await deliverWebhook(`${stack.api.url}/webhooks/clerk`, stack.secret, event);
+    await waitUntil(
+      () => stack.sandbox.calls('slack').some((c) => c.faultId === limited),
+      30_000,
+      'the refused post',
+    );
+
+    // The message is posted by a local activity: its wait is the notifier's durable timer, not a sleep that a worker
+    // shutting down would have to sit out.
+    const stopping = Date.now();
+    await stack.stopWorkers();
+    expect(Date.now() - stopping).toBeLessThan(5_000);
+    await stack.startWorkers();
+
+    await waitUntil(() => noticeLines(users).length === 1, 30_000, 'the notice after the restart');
+    const refused = stack.sandbox.calls('slack').find((c) => c.faultId === limited)!;
+    expect(stack.sandbox.services.slack.messages().at(-1)!.at - refused.at).toBeGreaterThanOrEqual(6_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_000)); // nothing posted twice after it
+    expect(noticeLines(users)).toHaveLength(1);
+  }, 90_000);
+
   it('notices waiting while the workers restart are all posted, each once', async () => {
     stack.sandbox.services.slack.reset();
     // Slack refuses for now: the notices wait in the notifier's history, one message retrying.

@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MEMBERSHIPS_WITH_CONTACT } from '../../shared/batches';
 import type { AccountFields, ContactFields, MembershipSync } from '../../shared/mapping';
 import { membershipNotice, signUpNotice } from '../../shared/notices';
-import { userMembershipsToSync } from '../clerk';
+import { membershipInClerk, userMembershipsToSync } from '../clerk';
 import { classifySalesforce } from '../errors';
 import type { NoticeCourier } from '../slack';
 import { CompositePlan, engineFor, firstRecord, soql, type SalesforceSession } from './engine';
@@ -53,7 +53,7 @@ export interface ContactSyncResult {
 export interface EventOptions {
   /** Off when no email can be sent: switching email on later still welcomes. */
   welcomeEmail: boolean;
-  /** The sign-up's membership look-up (absent without CLERK_SECRET_KEY: no look-up). */
+  /** The sign-up's and the membership events' Clerk look-ups (absent without CLERK_SECRET_KEY: no look-up). */
   clerk?: ClerkClient;
   /** The writes hand their Slack notices to the notifier through it; absent without SLACK_WEBHOOK_URL. */
   notices?: NoticeCourier;
@@ -177,15 +177,25 @@ export function eventActivities(session: SalesforceSession, options: EventOption
     },
 
     /**
-     * organizationMembership.created / .updated: Contact and Account created from the payload if missing, the
-     * membership upserted (guarded), the Contact's AccountId set when it has none. One API call.
+     * organizationMembership.created / .updated: whether Clerk still has the membership (one look-up: a membership
+     * deleted since is never brought back by its late events), then in one API call Contact and Account created
+     * from the payload if missing, the membership upserted (guarded), the Contact's AccountId set when it has none.
      */
     async upsertMembership(input: {
       contact: ContactFields;
       sync: MembershipSync;
       /** What the Slack notice names (as Clerk has them), handed over once the membership is created or changed. */
       notice: { who: string; organization: string; role: string };
-    }): Promise<UpsertOutcome | 'skipped'> {
+      /** Absent in runs started before issue 13's fold: they looked it up in `membershipExists` first. */
+      lookUpInClerk?: true;
+    }): Promise<UpsertOutcome | 'skipped' | 'not in Clerk'> {
+      const key = {
+        organizationId: input.sync.account.Clerk_Organization_Id__c,
+        userId: input.contact.Clerk_User_Id__c,
+        membershipId: input.sync.membership.Clerk_Membership_Id__c,
+      };
+      if (input.lookUpInClerk && (await membershipInClerk(options.clerk, key)) === false)
+        return 'not in Clerk';
       const sf = await engineFor(session);
       const plan = newPlan();
       // Created without a version: the user's own events (which carry every field) always overwrite it.
