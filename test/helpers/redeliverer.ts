@@ -33,6 +33,8 @@ export class Redeliverer {
   };
   /** svix-ids acknowledged with 2xx. */
   readonly acked: string[] = [];
+  /** svix-ids attempted at least once. */
+  readonly sent: string[] = [];
   private static readonly SCHEDULE_MS = [200, 500, 1_000, 2_000, 3_000];
   private readonly endpoints: readonly string[];
   private next = 0;
@@ -46,10 +48,13 @@ export class Redeliverer {
     this.endpoints = typeof endpoint === 'string' ? [endpoint] : endpoint;
   }
 
-  /** Delivers one event until it is acknowledged or the deadline passes; resolves with its svix-id. */
-  async deliver(event: unknown): Promise<string | undefined> {
+  /**
+   * Delivers one event until it is acknowledged or the deadline passes; resolves with its svix-id. The id is Svix's
+   * message id: given, when the caller named the event before it was sent.
+   */
+  async deliver(event: unknown, svixId = newSvixId()): Promise<string | undefined> {
     this.stats.events += 1;
-    const svixId = newSvixId();
+    this.sent.push(svixId);
     const body = JSON.stringify(event);
     const deadline = Date.now() + this.giveUpAfterMs;
     for (let attempt = 0; ; attempt++) {

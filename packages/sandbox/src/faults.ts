@@ -26,6 +26,12 @@ export interface FaultRule {
    * as `droppedStatus`. Not with `status` or `hang`.
    */
   dropResponse?: 'reset' | 'hang';
+  /**
+   * Salesforce only: the call is processed and answered as the org answered it (success included), then every
+   * record it wrote is put back as it was: a write acknowledged but never applied, which only a check of the
+   * records can see (the fault suite's negative control). Not with `status`, `hang` or `dropResponse`.
+   */
+  discardWrites?: boolean;
   status?: number;
   /** Answer body: a string goes out as text, anything else as JSON. */
   body?: unknown;
@@ -60,6 +66,7 @@ const ruleSchema = z
     latencyMs: z.number().nonnegative().optional(),
     hang: z.boolean().optional(),
     dropResponse: z.enum(['reset', 'hang']).optional(),
+    discardWrites: z.literal(true).optional(),
     status: z.number().int().min(100).max(599).optional(),
     body: z.unknown().optional(),
     headers: z.record(z.string(), z.string()).optional(),
@@ -69,12 +76,25 @@ const ruleSchema = z
   .strict()
   .refine(
     (r) =>
-      r.status !== undefined || r.hang === true || r.latencyMs !== undefined || r.dropResponse !== undefined,
-    { message: 'a fault needs status, hang, latencyMs or dropResponse' },
+      r.status !== undefined ||
+      r.hang === true ||
+      r.latencyMs !== undefined ||
+      r.dropResponse !== undefined ||
+      r.discardWrites === true,
+    { message: 'a fault needs status, hang, latencyMs or dropResponse (Salesforce: or discardWrites)' },
   )
   .refine((r) => r.dropResponse === undefined || (r.status === undefined && r.hang !== true), {
     message: 'dropResponse drops the service’s own answer: it cannot come with status or hang',
-  });
+  })
+  .refine(
+    (r) =>
+      r.discardWrites === undefined ||
+      (r.service === 'salesforce' &&
+        r.status === undefined &&
+        r.hang !== true &&
+        r.dropResponse === undefined),
+    { message: 'discardWrites undoes what Salesforce wrote and keeps its answer: Salesforce only, alone' },
+  );
 
 /** A rule that does not parse; the control API answers it with 400. */
 export class FaultRuleInvalid extends Error {
@@ -190,6 +210,14 @@ export function droppedResponse(
 ): FaultRule {
   const { mode, ...rest } = match;
   return { ...rest, service, dropResponse: mode ?? 'reset' };
+}
+
+/**
+ * Salesforce answers the matching calls as usual, success included, but keeps none of their writes, e.g.
+ * `discardedWrites({ method: 'POST', path: /\/composite$/, times: 1 })`.
+ */
+export function discardedWrites(match: FaultMatch = {}): FaultRule {
+  return { ...match, service: 'salesforce', discardWrites: true };
 }
 
 const SALESFORCE_ERRORS: Record<string, { status: number; message: string }> = {

@@ -104,7 +104,9 @@ export function renderPage(state: Record<string, unknown>, { url }: { url: strin
         ? 'hang'
         : f.dropResponse !== undefined
           ? `processed, answer dropped (${f.dropResponse === 'hang' ? 'hang' : 'reset'})`
-          : (f.status ?? `+${String(f.latencyMs)} ms`),
+          : f.discardWrites
+            ? 'answered, writes discarded'
+            : (f.status ?? `+${String(f.latencyMs)} ms`),
       f.hits,
       f.id,
     ]),

@@ -155,6 +155,27 @@ function stepsOf(steps: ScenarioStep[] | ScenarioName, options?: ScenarioOptions
 }
 
 /**
+ * Plays the steps as a timeline: each step changes the sandbox's Clerk only when its turn comes, right before its
+ * event goes to `send` (awaited before the next step), so Clerk never runs ahead of the webhooks sent so far, as in
+ * real life. `send` may deliver the event, hold it, or leave it out (a webhook Clerk's change outlived).
+ */
+export async function playScenario(
+  sandbox: HasClerk,
+  steps: ScenarioStep[] | ScenarioName,
+  send: (event: ClerkEvent) => Promise<void>,
+  options?: ScenarioOptions,
+): Promise<ClerkEvent[]> {
+  const events: ClerkEvent[] = [];
+  for (const step of stepsOf(steps, options)) {
+    const event = step(sandbox.services.clerk);
+    if (!event) continue;
+    events.push(event);
+    await send(event);
+  }
+  return events;
+}
+
+/**
  * Runs the steps against the sandbox's Clerk and delivers each event, correctly signed, to the product's
  * endpoint in order, one Svix message id per event; returns the deliveries with the product's answers.
  */
@@ -165,16 +186,22 @@ export async function runScenario(
   options?: ScenarioOptions,
 ): Promise<ScenarioDelivery[]> {
   const deliveries: ScenarioDelivery[] = [];
-  for (const step of stepsOf(steps, options)) {
-    const event = step(sandbox.services.clerk);
-    if (!event) continue;
-    const res = await deliverWebhook(target.endpoint, target.secret, event);
-    deliveries.push({ svixId: res.svixId, type: event.type, status: res.status, body: res.body, event });
-  }
+  await playScenario(
+    sandbox,
+    steps,
+    async (event) => {
+      const res = await deliverWebhook(target.endpoint, target.secret, event);
+      deliveries.push({ svixId: res.svixId, type: event.type, status: res.status, body: res.body, event });
+    },
+    options,
+  );
   return deliveries;
 }
 
-/** Applies the steps to the sandbox's Clerk and returns their events without delivering them. */
+/**
+ * Applies every step to the sandbox's Clerk at once and returns their events without delivering them: Clerk is in
+ * its final state before the first event arrives (see `playScenario` for a timeline).
+ */
 export function scenarioEvents(
   sandbox: HasClerk,
   steps: ScenarioStep[] | ScenarioName,

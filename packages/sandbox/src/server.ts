@@ -200,6 +200,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
         return;
       }
       if (outcome === 'pass') {
+        if (fault?.discardWrites) ctx.state.discardWrites = true; // read by the Salesforce stand-in
         await services[name].middleware(ctx, () => {
           sendJson(ctx, 404, {
             error: 'not_found',

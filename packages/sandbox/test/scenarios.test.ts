@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'svix';
 import type { ClerkEvent } from '../src/clerk';
 import type { ScenarioName } from '../src/scenarios';
-import { runScenario, scenarioEvents, SCENARIOS } from '../src/scenarios';
+import { playScenario, runScenario, scenarioEvents, SCENARIOS } from '../src/scenarios';
 import type { Sandbox } from '../src/server';
 import { createSandbox } from '../src/server';
 
@@ -112,6 +112,27 @@ describe('scenario driver', () => {
     expect(() => sandbox.services.clerk.store.getOrganization(orgId)).toThrow(
       expect.objectContaining({ status: 404 }),
     );
+  });
+
+  it('plays a timeline: Clerk changes as each event comes up, including one that is left out', async () => {
+    const roles: (string | null)[] = [];
+    let membership: { orgId: string; userId: string } | undefined;
+    const events = await playScenario(sandbox, 'role-change', (event) => {
+      if (event.type === 'organizationMembership.created') {
+        const data = event.data as { organization: { id: string }; public_user_data: { user_id: string } };
+        membership = { orgId: data.organization.id, userId: data.public_user_data.user_id };
+      }
+      // What Clerk says at the moment each event is sent: nothing of what comes later.
+      roles.push(
+        membership
+          ? sandbox.services.clerk.store.getMembership(membership.orgId, membership.userId).role
+          : null,
+      );
+      return Promise.resolve(); // nothing is delivered: every webhook is lost, Clerk moves on all the same
+    });
+    expect(events.map((e) => e.type)).toEqual(EXPECTED['role-change']);
+    expect(roles).toEqual([null, null, 'org:member', 'org:admin']);
+    expect(received).toEqual([]);
   });
 
   it('runs custom steps', async () => {

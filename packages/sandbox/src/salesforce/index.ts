@@ -265,6 +265,7 @@ export function createSalesforceService(options: SalesforceSandboxOptions = {}):
       headers,
       body,
       instanceUrl,
+      discardWrites: (ctx.state as { discardWrites?: boolean }).discardWrites === true,
     });
     for (const [k, v] of Object.entries(answer.headers ?? {})) ctx.set(k, v);
     if (answer.body === undefined) {

@@ -16,6 +16,8 @@ export interface RestRequest {
   body: unknown;
   /** `https://host/salesforce`: for the identity URL in the resources list. */
   instanceUrl: string;
+  /** The `discardWrites` fault: answer as usual, then undo every write the call made. */
+  discardWrites?: boolean;
 }
 
 /** What the REST API answers; `body` undefined means no content. */
@@ -55,12 +57,16 @@ export class RestApi {
 
   /** Serves one call; Salesforce errors become their JSON answer, anything else propagates. */
   handle(req: RestRequest): RestResponse {
+    const discard = req.discardWrites ? this.org.store.begin() : undefined;
     try {
       return this.route(req);
     } catch (err) {
       if (err instanceof SalesforceError) return { status: err.status, body: err.toBody() };
       if (err instanceof MultipleChoices) return { status: 300, body: err.urls };
       throw err;
+    } finally {
+      // The answer is already made from the writes; only the writes themselves go.
+      if (discard !== undefined) this.org.store.rollback(discard);
     }
   }
 
