@@ -1,24 +1,30 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ClerkEvent } from '@clerk-sync/sandbox';
-import { clerkRateLimited, salesforceFault, slackFault } from '@clerk-sync/sandbox';
+import { clerkRateLimited, salesforceFault, slackFault, type ClerkEvent } from '@clerk-sync/sandbox';
 import { Redeliverer, type DeliveryStats } from '../test/helpers/redeliverer';
+import { checkAgainstClerk, type StateCheck } from './clerk-state-check';
+import { scriptedUser, scripts } from './inline-workload';
 import { freePort, workerEnv, type Bench } from './stack';
 
 // The inline handler under the fault runs of `npm run test:faults` that apply to it (it has no Temporal and no
-// separate worker): its process killed with SIGKILL mid-stream, and a Salesforce 503 / Clerk and Slack 429 storm. Same
-// Svix-like redeliverer, same checks: every user's Contact as Clerk has it, one welcome email each.
+// separate worker, so its one process takes the worker's and the API's SIGKILLs): the same scripted users
+// (./inline-workload.ts) with Clerk following the timeline as in the fault suite (each change reaches the sandbox's
+// Clerk as its webhook leaves), the same Svix-like redeliverer and trickle, the same faults; then every user's
+// records compared with Clerk's final state field by field, emails and Slack notices (./clerk-state-check.ts).
 
 /** One fault run's counts, comparable with test-output/faults-report.json's. */
-export interface InlineFaultRun extends DeliveryStats {
+export interface InlineFaultRun extends DeliveryStats, Omit<StateCheck, 'wrong'> {
   users: number;
-  duplicateEmails: number;
-  missingEmails: number;
+  /** Differences from Clerk's final state (`wrong` lists the first 20). */
   wrongRecords: number;
+  wrong: string[];
   processStarts: number;
+  /** SIGKILL run: deliveries awaiting an answer at each kill (the kill cut them off, or they were between retries). */
+  inFlightAtKills?: number[];
+  /** Storm run: calls each service answered with the storm's fault instead (each must be > 0). */
   faultedCalls?: number;
+  faultedBy?: { salesforce: number; clerk: number; slack: number };
 }
 
 /** The inline handler's process, restartable. */
@@ -49,112 +55,133 @@ class InlineProcess {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await exited;
   }
 }
 
-/** Sign-ups then profile updates: what the inline handler handles (it ignores membership events). */
-function signUpsAndUpdates(bench: Bench, users: number): { events: ClerkEvent[][]; ids: string[] } {
-  const clerk = bench.sandbox.services.clerk;
-  const events: ClerkEvent[][] = [];
-  const ids: string[] = [];
-  for (let i = 0; i < users; i++) {
-    const created = clerk.createUser({
-      firstName: 'Fault',
-      lastName: `User${i}`,
-      emailAddress: [`fault.${randomUUID()}@example.com`],
-    });
-    const id = (created.data as { id: string }).id;
-    ids.push(id);
-    events.push([created, clerk.updateUser(id, { lastName: `Renamed${i}` })]);
-  }
-  return { events, ids };
-}
+/** What a fault does as the stream goes: called after every acknowledgement with the share acknowledged. */
+type Inject = (p: InlineProcess, acked: number, inFlight: number) => void;
 
-/** Every user's Contact as Clerk has it now, and the welcome emails they got. */
-function verify(bench: Bench, ids: string[]) {
-  const clerk = bench.sandbox.services.clerk.store;
-  const contacts = new Map(
-    bench.sandbox.services.salesforce.records('Contact').map((c) => [c.Clerk_User_Id__c as string, c]),
-  );
-  const emails = bench.sandbox.services.resend.emails();
-  let wrongRecords = 0;
-  let duplicateEmails = 0;
-  let missingEmails = 0;
-  for (const id of ids) {
-    const user = clerk.getUser(id);
-    const primary = user.email_addresses.find((e) => e.id === user.primary_email_address_id)!.email_address;
-    const contact = contacts.get(id);
-    if (!contact || contact.LastName !== user.last_name || contact.Email !== primary) wrongRecords += 1;
-    const sent = emails.filter((e) => e.to.includes(primary)).length;
-    if (sent > 1) duplicateEmails += sent - 1;
-    if (sent === 0) missingEmails += 1;
-  }
-  return { wrongRecords, duplicateEmails, missingEmails };
-}
-
-/** One run: a fresh process and sandbox, the stream (users side by side, in order per user), then the checks. */
+/** One run: a fresh process and sandbox, `prepare` (faults to add), the stream (users side by side), the check. */
 async function faultRun(
   bench: Bench,
-  users: number,
-  inject: (p: InlineProcess, acked: number) => void,
+  inject: Inject,
+  prepare = (): void => undefined,
 ): Promise<InlineFaultRun> {
   bench.sandbox.reset();
   bench.sandbox.services.salesforce.setDailyApiLimit(1e9);
+  prepare();
   const port = await freePort();
   const proc = new InlineProcess({ ...workerEnv(bench, 'unused:7233', 'unused'), PORT: String(port) });
   await proc.start();
   const redeliverer = new Redeliverer(`http://127.0.0.1:${port}/webhooks/clerk`, bench.secret);
-  const { events, ids } = signUpsAndUpdates(bench, users);
-  const total = events.length * 2;
+  const users = scripts(bench.settings.inline.faults.users).map((steps) => ({
+    steps,
+    events: [] as ClerkEvent[],
+  }));
+  const total = users.reduce((n, u) => n + u.steps.length, 0);
+  let inFlight = 0;
   try {
     await Promise.all(
-      events.map(async (perUser, i) => {
+      users.map(async ({ steps, events }, i) => {
         await sleep(i * 150); // the fault suite's steady trickle
-        for (const event of perUser) {
+        for (const step of steps) {
+          const event = step(bench.sandbox.services.clerk);
+          if (!event) continue;
+          events.push(event);
+          inFlight += 1;
           await redeliverer.deliver(event);
-          inject(proc, redeliverer.acked.length / total);
+          inFlight -= 1;
+          inject(proc, redeliverer.acked.length / total, inFlight);
         }
       }),
     );
   } finally {
     await proc.stop();
   }
-  return { users, ...redeliverer.stats, ...verify(bench, ids), processStarts: proc.starts };
+  const { wrong, ...check } = checkAgainstClerk(
+    bench.sandbox,
+    users.map((u) => scriptedUser(u.events)),
+  );
+  return {
+    users: users.length,
+    ...redeliverer.stats,
+    ...check,
+    wrongRecords: wrong.length,
+    wrong: wrong.slice(0, 20),
+    processStarts: proc.starts,
+  };
 }
 
-/** The inline handler's fault runs: SIGKILL once mid-stream (restarted), and a 30% Salesforce 503 / Clerk and Slack 429 storm. */
+/**
+ * The inline handler's fault runs: its process killed with SIGKILL three times mid-stream and restarted (the
+ * product's worker run kills three times, its API run once), and a storm (Salesforce 503 on 30% of calls, Clerk 429
+ * with Retry-After and Slack 429 on 30%) as long as the fault suite's.
+ */
 export async function inlineFaultRuns(bench: Bench): Promise<Record<string, InlineFaultRun>> {
-  const { users, stormMs } = bench.settings.inline.faults;
-  let killed = false;
-  const kill = await faultRun(bench, users, (p, share) => {
-    if (killed || share < 0.4) return;
-    killed = true;
+  const { stormMs } = bench.settings.inline.faults;
+  const inFlightAtKills: number[] = [];
+  const restarts: Promise<void>[] = [];
+  const killAt = [0.2, 0.45, 0.7];
+  const kill = await faultRun(bench, (p, share, inFlight) => {
+    if (inFlightAtKills.length >= killAt.length || share < killAt[inFlightAtKills.length]!) return;
+    inFlightAtKills.push(inFlight);
     p.kill();
-    void p.start();
+    restarts.push(p.start());
   });
-  bench.note(`inline faults: SIGKILL run done (${kill.duplicateEmails} duplicate emails)`);
+  await Promise.all(restarts);
+  if (inFlightAtKills.length < killAt.length)
+    throw new Error(`inline SIGKILL run: ${inFlightAtKills.length} kills, not ${killAt.length}`);
+  bench.note(
+    `inline faults: SIGKILL run done (${kill.wrongRecords} wrong, ${kill.duplicateNotices} duplicate notices)`,
+  );
 
-  let storm: { sf: string; clerk: string; slack: string } | undefined;
-  const stormRun = await faultRun(bench, users, () => {
-    if (storm) return;
-    const until = Date.now() + stormMs;
-    storm = {
-      sf: bench.sandbox.faults.add({ ...salesforceFault('SERVER_UNAVAILABLE', { probability: 0.3 }), until }),
-      clerk: bench.sandbox.faults.add({ ...clerkRateLimited(1, { probability: 0.3 }), until }),
-      slack: bench.sandbox.faults.add({ ...slackFault('rate_limited', { probability: 0.3 }), until }),
-    };
-  });
-  const faultedCalls = bench.sandbox
-    .calls()
-    .filter((c) => [storm?.sf, storm?.clerk, storm?.slack].includes(c.faultId)).length;
+  const rules: Record<'salesforce' | 'clerk' | 'slack', string[]> = { salesforce: [], clerk: [], slack: [] };
+  const stormRun = await faultRun(
+    bench,
+    () => undefined,
+    () => {
+      const { faults } = bench.sandbox;
+      const until = Date.now() + stormMs;
+      // As the fault suite: each target's first call is faulted whatever the dice say, then 30% of the rest.
+      rules.salesforce.push(
+        faults.add(salesforceFault('SERVER_UNAVAILABLE', { method: 'POST', path: /\/composite$/, times: 1 })),
+        faults.add({ ...salesforceFault('SERVER_UNAVAILABLE', { probability: 0.3 }), until }),
+      );
+      rules.clerk.push(
+        faults.add(clerkRateLimited(1, { times: 1 })),
+        faults.add({ ...clerkRateLimited(1, { probability: 0.3 }), until }),
+      );
+      rules.slack.push(
+        faults.add(slackFault('rate_limited', { times: 1 })),
+        faults.add({ ...slackFault('rate_limited', { probability: 0.3 }), until }),
+      );
+    },
+  );
+  const calls = bench.sandbox.calls();
+  const faulted = (ids: string[]) =>
+    calls.filter((c) => c.faultId !== undefined && ids.includes(c.faultId)).length;
+  const faultedBy = {
+    salesforce: faulted(rules.salesforce),
+    clerk: faulted(rules.clerk),
+    slack: faulted(rules.slack),
+  };
   bench.sandbox.faults.clear();
-  bench.note(`inline faults: storm run done (${stormRun.duplicateEmails} duplicate emails)`);
+  const missed = Object.entries(faultedBy).filter(([, n]) => n === 0);
+  if (missed.length > 0)
+    throw new Error(`inline storm run: no fault hit ${missed.map(([s]) => s).join(', ')}`);
+  bench.note(
+    `inline faults: storm run done (${stormRun.wrongRecords} wrong, ${stormRun.duplicateNotices} duplicate notices)`,
+  );
   return {
-    'process SIGKILL mid-stream': kill,
-    'Salesforce 503 storm + Clerk 429 + Slack 429': { ...stormRun, faultedCalls },
+    'process SIGKILL x3 mid-stream': { ...kill, inFlightAtKills },
+    'Salesforce 503 storm + Clerk 429 + Slack 429': {
+      ...stormRun,
+      faultedCalls: faultedBy.salesforce + faultedBy.clerk + faultedBy.slack,
+      faultedBy,
+    },
   };
 }

@@ -1,8 +1,9 @@
 import { createClients } from '../src/clients';
 import { loadConfig } from '../src/config';
-import { prepareSandbox, signUps } from './e2e';
+import { prepareSandbox } from './e2e';
 import { inlineFaultRuns, type InlineFaultRun } from './inline-faults';
 import { createInlineApp } from './inline-handler';
+import { eventMix, scriptedEvents } from './inline-workload';
 import { httpTarget, nextStart, summarize, type VariantSummary } from './ingest';
 import { REALISTIC } from './latency';
 import { ramp, type Ramp } from './ramp';
@@ -16,6 +17,8 @@ type Variant = (typeof VARIANTS)[number];
 export interface InlineReport {
   profile: typeof REALISTIC;
   note: string;
+  /** The events each variant was sent, cycled in Clerk's order: the fault suite's scripted users. */
+  mix: Record<string, number>;
   summary: Record<Variant, VariantSummary>;
   ratios: { inlineOverProduct: number[]; p99InlineOverProduct: number[] };
   median: { inlineOverProduct: number; p99InlineOverProduct: number };
@@ -25,14 +28,22 @@ export interface InlineReport {
 }
 
 /**
- * Against what a user would write instead: the inline handler (verify, then Salesforce, Clerk, Resend and Slack
- * before answering) and the product's endpoint, with its workers running, under the same latency profile and the
- * same sign-ups of existing Clerk users, at rising constant rates.
+ * Against what a careful developer would write instead: the inline handler (verify, then Salesforce, Clerk, Resend
+ * and Slack before answering) and the product's endpoint, with its workers running, under the same latency profile
+ * and the same events (the fault suite's scripted users: sign-ups, organizations, joins, role changes and leaves),
+ * at rising constant rates.
  */
 export async function inlineSection(bench: Bench): Promise<InlineReport> {
   prepareSandbox(bench, REALISTIC);
-  const pool = signUps(bench, bench.settings.inline.poolSize);
-  await bench.generator.run({ kind: 'pool', bodies: pool.map((e) => JSON.stringify(e)) });
+  // The same scripts for both, each variant with users of its own, as two deployments would be: neither finds the
+  // other's records, nor its Resend idempotency keys (both key the welcome email on the user's id).
+  const users = Math.ceil(bench.settings.inline.poolSize / 4);
+  const pools: Record<Variant, ReturnType<typeof scriptedEvents>> = {
+    product: scriptedEvents(bench.sandbox, users),
+    inline: scriptedEvents(bench.sandbox, users),
+  };
+  const send = (v: Variant) =>
+    bench.generator.run({ kind: 'pool', bodies: pools[v].map((e) => JSON.stringify(e)) });
   const env = workerEnv(bench, 'unused:7233', 'unused');
   const { salesforce, clerk, resend, slack } = createClients(loadConfig(env), productLogger());
   if (!salesforce || !clerk || !resend || !slack)
@@ -57,6 +68,7 @@ export async function inlineSection(bench: Bench): Promise<InlineReport> {
       try {
         for (const v of rotate(VARIANTS, rep)) {
           let result: Ramp;
+          await send(v);
           if (v === 'inline') {
             result = await ramp(httpTarget(bench, inline.url, { kind: 'pool' }), options(v));
           } else {
@@ -90,6 +102,7 @@ export async function inlineSection(bench: Bench): Promise<InlineReport> {
   return {
     profile: REALISTIC,
     note: 'product endpoint measured with its workers running on the same machine; inline answers after every call',
+    mix: eventMix(pools.inline),
     summary: { product: summarize(ramps.product), inline: summarize(ramps.inline) },
     ratios,
     median: {

@@ -8,8 +8,8 @@ import { ChildRpc } from './child-rpc';
 import { probe, runAll, runAtRate, type Outcome, type Step } from './pacing';
 
 // The sender runs in a process of its own, so that signing and sending do not share an event loop with the
-// endpoint under test. Every delivery is signed when it leaves, with a fresh svix-id (or, for a duplicate, the
-// svix-id and body of an earlier one, re-signed as Svix does when it retries).
+// endpoint under test. Every delivery is signed when it leaves, with a fresh svix-id (or, for a duplicate or a
+// redelivery, the svix-id and body of an earlier one, re-signed as Svix does when it retries).
 
 /** Where bodies come from: a template whose `__UID__` becomes a fresh user id, or given bodies in order. */
 export type Source = { kind: 'template'; template: string } | { kind: 'pool' } | { kind: 'bodies' };
@@ -26,7 +26,14 @@ export type Job =
   | { kind: 'pool'; bodies: string[] }
   | (Target & { kind: 'probe'; concurrency: number; durationMs: number })
   | (Target & { kind: 'rate'; rate: number; durationMs: number; duplicateRate: number })
-  | (Target & { kind: 'burst'; bodies?: string[]; count: number; concurrency: number });
+  | (Target & {
+      kind: 'burst';
+      bodies?: string[];
+      /** The svix-id of each given body (a redelivery keeps its message's id, as Svix does); none: fresh ids. */
+      svixIds?: string[];
+      count: number;
+      concurrency: number;
+    });
 
 /** One delivery of a burst: when it left (epoch ms), how long the answer took, and the answer. */
 export interface BurstResult {
@@ -140,7 +147,7 @@ function child(): void {
           const left = performance.now();
           result.keys[i] = key;
           result.sentAt[i] = epochMs();
-          result.status[i] = await post(job, newSvixId(), body).catch(() => 0);
+          result.status[i] = await post(job, job.svixIds?.[i] ?? newSvixId(), body).catch(() => 0);
           result.latencyMs[i] = performance.now() - left;
         });
         return result;

@@ -70,6 +70,7 @@ async function main(): Promise<number> {
       node: process.version,
     },
     git: git(),
+    argv: process.argv.slice(2),
     settings,
     bundles: { productMs: 0, ceilingMs: 0 },
     errors: [],

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { deliverWebhook } from '@clerk-sync/sandbox';
+import { deliverWebhook, newSvixId } from '@clerk-sync/sandbox';
 import { notifierWorkflowId } from '../src/shared/notices';
 import { notifierActions } from './actions';
 import { cpuMeter } from './cpu';
+import { describeTimeline, noticeTimeline, type NoticeTimeline } from './notice-timeline';
 import { contactsCreated, prepareSandbox, signUps } from './e2e';
 import { RUN_DIR } from './paths';
 import { startProduct, startTemporal, waitFor, type Bench } from './stack';
@@ -23,6 +24,8 @@ export interface NoticeRound {
   maxMessagesPer10s: number;
   /** Signals the notifier received (each carries one worker's notices of a moment), and its own actions. */
   notifier: { signals: number; actions: number };
+  /** Where the delay goes: its segments, and how long the notifier's steps waited on the server. */
+  timeline?: NoticeTimeline;
   incomplete?: boolean;
   cpuCores?: Record<string, number>;
 }
@@ -80,21 +83,24 @@ async function noticeRound(bench: Bench, rep: number): Promise<NoticeRound> {
       () => (slack.messages().some((m) => m.text?.includes(firstUser)) ? true : undefined),
       60_000,
     );
-    let bodies = events.map((e) => JSON.stringify(e));
+    // A delivery not answered 2xx is sent again with its svix-id and body, as Svix does: a 503 at the start
+    // deadline may come after Temporal accepted the start, and a fresh id would then sync (and notify) twice.
+    let pending = events.map((e) => ({ svixId: newSvixId(), body: JSON.stringify(e) }));
     let redelivered = 0;
-    for (let attempt = 0; attempt < 10 && bodies.length > 0; attempt++) {
-      redelivered += attempt > 0 ? bodies.length : 0;
+    for (let attempt = 0; attempt < 10 && pending.length > 0; attempt++) {
+      redelivered += attempt > 0 ? pending.length : 0;
       const burst = await bench.generator.run({
         kind: 'burst',
         url: api.url,
         secret: bench.secret,
         source: { kind: 'bodies' },
-        bodies,
-        count: bodies.length,
-        concurrency: bodies.length, // all at once
+        bodies: pending.map((d) => d.body),
+        svixIds: pending.map((d) => d.svixId),
+        count: pending.length,
+        concurrency: pending.length, // all at once
         timeoutMs: 15_000,
       });
-      bodies = bodies.filter((_, i) => !(burst.status[i]! >= 200 && burst.status[i]! < 300));
+      pending = pending.filter((_, i) => !(burst.status[i]! >= 200 && burst.status[i]! < 300));
     }
     const done = await waitFor(() => {
       const found = lines();
@@ -107,6 +113,7 @@ async function noticeRound(bench: Bench, rep: number): Promise<NoticeRound> {
     const delays = [...first].map(([userId, at]) => at - created.get(userId)!).filter(Number.isFinite);
     const times = slack.messages().map((m) => m.at);
     const own = await notifierActions(t.client, notifierWorkflowId(api.taskQueue));
+    const timeline = await noticeTimeline(t.client, notifierWorkflowId(api.taskQueue), created, first);
     return {
       signUps: n,
       redelivered,
@@ -116,6 +123,7 @@ async function noticeRound(bench: Bench, rep: number): Promise<NoticeRound> {
       messages: times.length,
       maxMessagesPer10s: mostWithin(times, 10_000),
       notifier: { signals: own.signalsReceived, actions: own.actions.total },
+      timeline,
       ...(done === undefined && { incomplete: true }),
       cpuCores: cpu(),
     };
@@ -140,6 +148,7 @@ export async function noticesSection(bench: Bench): Promise<NoticesReport> {
         `notifier: ${r.notifier.signals} signals, ${r.notifier.actions} actions of its own` +
         `${r.incomplete ? ' (deadline)' : ''}`,
     );
+    if (r.timeline) bench.note(`notices rep ${rep + 1}: ${describeTimeline(r.timeline)}`);
   }
   return {
     signUps: bench.settings.notices.signUps,

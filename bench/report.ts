@@ -22,6 +22,8 @@ export interface Report {
     node: string;
   };
   git: { commit: string; uncommittedFiles: number };
+  /** The command line's options (`--quick`, `--only=…`); absent from reports older than issue 17. */
+  argv?: string[];
   settings: Settings;
   bundles: { productMs: number; ceilingMs: number };
   ingest?: IngestReport;
@@ -126,7 +128,7 @@ export function table(report: Report): string {
         ? 'zero latency'
         : `SF ${p.profile.salesforce}/Clerk ${p.profile.clerk}/Resend ${p.profile.resend} ms`;
     rows.push([
-      `e2e ${e2e!.events} sign-ups, ${p.server ?? 'memory'} server, ${name}: syncs/s (p50/p99 to write)`,
+      `e2e ${e2e!.events} sign-ups, ${p.server ?? 'memory'} server${p.workers ? `, ${p.workers} worker(s)` : ''}, ${name}: syncs/s (p50/p99 to write)`,
       `product ${sync(p.median.product)}`,
       `minimal shape ${sync(p.median.ceiling)}`,
       `${fixed(p.medianRatio.throughput)}${spread(p.ratios.throughput)} (p99 ×${fixed(p.medianRatio.p99)})`,
