@@ -1,5 +1,6 @@
 import type { Sandbox } from '@clerk-sync/sandbox';
 import type { ScriptedUser } from './inline-workload';
+import { mostWithin } from './stats';
 
 // After a fault run: what Salesforce, Resend and Slack hold for each scripted user, compared with the sandbox Clerk's
 // final state field by field (SPEC.md's "Event → effect"), written from SPEC rather than from the product's mapping so
@@ -42,17 +43,6 @@ function groupBy(records: SfRecord[], field: string): Map<string, SfRecord[]> {
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return groups;
-}
-
-/** The most events within any `windowMs` (times in ms, any order). */
-export function maxInWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i]! - sorted[j]! >= windowMs) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
 }
 
 /** Compares every scripted user's records with Clerk's final state. */
@@ -153,7 +143,7 @@ export function checkAgainstClerk(sandbox: Sandbox, users: readonly ScriptedUser
     missingEmails,
     duplicateNotices,
     missingNotices,
-    maxSlackMessagesPer10s: maxInWindow(
+    maxSlackMessagesPer10s: mostWithin(
       messages.map((m) => m.at),
       10_000,
     ),

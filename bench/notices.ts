@@ -7,7 +7,7 @@ import { describeTimeline, noticeTimeline, type NoticeTimeline } from './notice-
 import { contactsCreated, prepareSandbox, signUps } from './e2e';
 import { RUN_DIR } from './paths';
 import { startProduct, startTemporal, waitFor, type Bench } from './stack';
-import { latency, median, round, type Latency } from './stats';
+import { latency, median, mostWithin, round, type Latency } from './stats';
 
 /** One burst: its notices' delays (Contact written → its line in a Slack message) and the messages' pace. */
 export interface NoticeRound {
@@ -37,17 +37,6 @@ export interface NoticesReport {
   median: { p50: number; p99: number };
   maxMessagesPer10s: number;
   target: { p99Ms: 5_000; messagesPer10s: 12 };
-}
-
-/** The most of `times` (epoch ms) within any `windowMs`. */
-export function mostWithin(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i]! - sorted[j]! >= windowMs) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
 }
 
 /** Sign-ups posted at once to the product (workers in their own process, durable server, zero latency, notifier running). */

@@ -42,3 +42,14 @@ export interface Latency {
 export function latency(ms: readonly number[]): Latency {
   return { p50: round(percentile(ms, 50)), p99: round(percentile(ms, 99)) };
 }
+
+/** The most of `times` (epoch ms) within any `windowMs`. */
+export function mostWithin(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! >= windowMs) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
