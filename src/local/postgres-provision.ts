@@ -9,14 +9,10 @@ import {
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { xz } from '@napi-rs/lzma';
-import { unzipSync } from 'fflate';
-import { extract } from 'tar';
 import { UsageError } from '../cli/usage-error';
 import type { Logger } from '../logger';
 import { cacheDir, executable } from './temporal-cli';
@@ -25,8 +21,10 @@ import { cacheDir, executable } from './temporal-cli';
 // like the Temporal CLI and server: one pinned release, the same on every machine, whatever its distribution ships
 // (Debian 12 has only 15). Maven Central serves relocatable builds of PostgreSQL's server programs (zonky's
 // embedded-postgres-binaries: bin/, lib/ with their own libraries, share/): a jar, i.e. a zip, holding one .txz.
-// Node's fetch downloads it, the SHA-256 Maven publishes beside it is checked, and it is unpacked in-process (a
-// bare Debian has neither `unzip` nor `xz`): fflate reads the zip, @napi-rs/lzma the xz stream, tar the archive.
+// Node's fetch downloads it and the SHA-256 Maven publishes beside it is checked. A bare Debian has neither `unzip`
+// nor `xz`, and Node reads neither format; Python, which the project already needs (pip provisions Node 24 and the
+// Temporal CLI), reads both with its standard library (zipfile, tarfile with lzma): no native npm package, whose
+// prebuilt binding an install on another Node version may skip.
 
 /** The PostgreSQL release the project runs (docker-compose.yml's `postgres:17.12` is the same). */
 export const POSTGRES_VERSION = '17.12';
@@ -57,6 +55,38 @@ async function download(url: string): Promise<Buffer> {
   return Buffer.from(await response.arrayBuffer());
 }
 
+/**
+ * Unpacks the one .txz inside `jar` into `into` with Python's standard library. Every file is owned by whoever
+ * unpacks it, whatever uid the archive names (root runs `postgres --version` from here), and nothing may land outside
+ * `into` (tarfile's `data` filter, where this Python has it).
+ */
+function unpackTxzFromJar(jar: string, into: string, source: string): void {
+  const script = [
+    'import os, sys, tarfile, zipfile',
+    'jar, into = sys.argv[1], sys.argv[2]',
+    'with zipfile.ZipFile(jar) as z:',
+    "    names = [n for n in z.namelist() if n.endswith('.txz')]",
+    "    if len(names) != 1: sys.exit(f'{len(names)} .txz archives, not one')",
+    "    with z.open(names[0]) as f, tarfile.open(fileobj=f, mode='r:xz') as t:",
+    '        members = t.getmembers()',
+    '        for m in members:',
+    "            m.uid, m.gid, m.uname, m.gname = os.getuid(), os.getgid(), '', ''",
+    "        kw = {'filter': 'data'} if hasattr(tarfile, 'data_filter') else {}",
+    '        t.extractall(into, members, **kw)',
+  ].join('\n');
+  for (const python of ['python3', 'python']) {
+    const run = spawnSync(python, ['-c', script, jar, into], { encoding: 'utf8', timeout: 300_000 });
+    if (run.error && 'code' in run.error && run.error.code === 'ENOENT') continue; // no such Python
+    if (run.status === 0) return;
+    throw new Error(
+      `unpacking ${source}: ${run.stderr.trim() || run.error?.message || `exit ${run.status}`}`,
+    );
+  }
+  throw new UsageError(
+    `unpacking ${source} needs Python 3 (python3 on PATH), as the Temporal CLI's install does`,
+  );
+}
+
 /** Downloads the jar, checks its published SHA-256, and unpacks its .txz into `root` (through a staging folder). */
 async function installPostgres(root: string, artifact: string, log: Log): Promise<void> {
   const jarUrl = `${MAVEN_BASE}/${artifact}/${MAVEN_VERSION}/${artifact}-${MAVEN_VERSION}.jar`;
@@ -69,15 +99,16 @@ async function installPostgres(root: string, artifact: string, log: Log): Promis
   const actual = createHash('sha256').update(jar).digest('hex');
   if (actual !== expected)
     throw new Error(`${jarUrl}: SHA-256 ${actual}, but Maven Central publishes ${expected}`);
-  const entries = unzipSync(jar, { filter: (file) => file.name.endsWith('.txz') });
-  const [txz, more] = Object.values(entries);
-  if (!txz || more) throw new Error(`${jarUrl} holds ${Object.keys(entries).length} .txz archives, not one`);
-  const archive = await xz.decompress(txz);
   const staging = `${root}.tmp-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  // Owned by whoever unpacks them, whatever uid the archive names: root runs `postgres --version` from here.
-  await pipeline(Readable.from([archive]), extract({ cwd: staging, strict: true, preserveOwner: false }));
+  const jarFile = `${staging}.jar`;
+  writeFileSync(jarFile, jar);
+  try {
+    unpackTxzFromJar(jarFile, staging, jarUrl);
+  } finally {
+    rmSync(jarFile, { force: true });
+  }
   rmSync(root, { recursive: true, force: true });
   renameSync(staging, root);
   log(`installed PostgreSQL ${POSTGRES_VERSION} in ${Math.round((Date.now() - started) / 1000)} s`);
