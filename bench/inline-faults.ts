@@ -41,11 +41,19 @@ class InlineProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4_000); // the last of it: why it stopped
+    });
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         if (chunk.toString().includes('inline listening')) resolve();
       });
-      child.once('exit', (code) => reject(new Error(`inline handler exited with ${code} before listening`)));
+      child.once('exit', (code) =>
+        reject(
+          new Error(`inline handler exited with ${code} before listening (start ${this.starts}): ${stderr}`),
+        ),
+      );
     });
   }
 
