@@ -1,7 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clerkRateLimited, salesforceFault, slackFault, type ClerkEvent } from '@clerk-sync/sandbox';
+import {
+  clerkRateLimited,
+  playScenario,
+  salesforceFault,
+  slackFault,
+  type ClerkEvent,
+} from '@clerk-sync/sandbox';
 import { Redeliverer, type DeliveryStats } from '../test/helpers/redeliverer';
 import { checkAgainstClerk, type StateCheck } from './clerk-state-check';
 import { scriptedUser, scripts } from './inline-workload';
@@ -96,15 +102,14 @@ async function faultRun(
     await Promise.all(
       users.map(async ({ steps, events }, i) => {
         await sleep(i * 150); // the fault suite's steady trickle
-        for (const step of steps) {
-          const event = step(bench.sandbox.services.clerk);
-          if (!event) continue;
+        // Clerk follows the timeline: each step changes it right before its event leaves.
+        await playScenario(bench.sandbox, steps, async (event) => {
           events.push(event);
           inFlight += 1;
           await redeliverer.deliver(event);
           inFlight -= 1;
           inject(proc, redeliverer.acked.length / total, inFlight);
-        }
+        });
       }),
     );
   } finally {

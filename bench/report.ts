@@ -156,7 +156,7 @@ export function table(report: Report): string {
     for (const [name, run] of Object.entries(inline.faults)) {
       rows.push([
         `  inline handler, ${name}: ${run.events} events`,
-        `lost ${run.lost}, duplicate emails ${run.duplicateEmails}, wrong Contacts ${run.wrongRecords}`,
+        `lost ${run.lost}, duplicate emails ${run.duplicateEmails}, wrong records ${run.wrongRecords}`,
         'product: npm run test:faults',
         '',
         'lost 0, dup 0',

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { zero } from '../../bench/actions';
 import { findTable, readmeTable, replaceTable } from '../../bench/readme-table';
 import type { Report } from '../../bench/report';
 import { parseArgs } from '../../bench/settings';
@@ -25,17 +26,7 @@ const scaleRound = (events: number, perSecond: number, workers: number, rssMiB: 
   rssMaxMiB: [rssMiB],
 });
 const variant = (maxRate: number, p50: number, p99: number) => ({ maxRate, p50, p99, perRep: [maxRate] });
-const actions = (total: number) => ({
-  workflowStarts: 1,
-  activityTasks: total - 1,
-  activityRetries: 0,
-  localActivities: 0,
-  signals: 0,
-  timers: 0,
-  childWorkflows: 0,
-  searchAttributeUpserts: 0,
-  total,
-});
+const actions = (total: number) => ({ ...zero(), workflowStarts: 1, activityTasks: total - 1, total });
 
 /** A default run of every section: ingest misses its target, everything else meets its own. */
 function fullReport(): Report {
