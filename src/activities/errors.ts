@@ -179,8 +179,11 @@ export function classifySalesforce(err: unknown, attempt = currentAttempt()): Ap
       nonRetryable: true,
     });
   }
-  // The daily API allocation is a rolling 24 h window: hammering it only burns the next requests.
-  const nextRetryDelay = code === 'REQUEST_LIMIT_EXCEEDED' ? '15m' : undefined;
+  // REQUEST_LIMIT_EXCEEDED names two limits. The daily API allocation ("TotalRequests Limit exceeded.") is a rolling
+  // 24 h window: hammering it only burns the next requests, so wait 15 minutes. The cap on concurrent long-running
+  // requests ("ConcurrentPerOrgLongTxn Limit exceeded.") clears as those finish, in seconds: the policy's backoff.
+  const nextRetryDelay =
+    code === 'REQUEST_LIMIT_EXCEEDED' && /^TotalRequests\b/.test(messageOf(err)) ? '15m' : undefined;
   return ApplicationFailure.create({
     type: 'SalesforceUnavailable',
     message,

@@ -126,6 +126,11 @@ describe('Salesforce', () => {
       15 * 60_000,
     ],
     [
+      'REQUEST_LIMIT_EXCEEDED of concurrent long requests: the policy',
+      new SalesforceError('REQUEST_LIMIT_EXCEEDED', 'ConcurrentPerOrgLongTxn Limit exceeded.', 403),
+      undefined,
+    ],
+    [
       'UNABLE_TO_LOCK_ROW: the policy',
       new SalesforceError('UNABLE_TO_LOCK_ROW', 'unable to obtain exclusive access to this record', 400),
       undefined,
