@@ -9,10 +9,15 @@ import { cacheDir, executable, onPath } from './temporal-cli';
 // ./temporal-cli.ts provisions the CLI: the Temporal server and temporal-sql-tool built from the server's Go module
 // with its PostgreSQL schema files. PostgreSQL itself comes from ./postgres-provision.ts.
 
-/** The Temporal server release the project builds (`go install go.temporal.io/server/cmd/server@…`). */
-export const TEMPORAL_SERVER_VERSION = 'v1.32.2';
+/**
+ * The Temporal server release the project builds (`go install go.temporal.io/server/cmd/server@…`): the one whose
+ * `temporalio/server` and `temporalio/admin-tools` images docker-compose.yml runs (issue 18), so that what is deployed
+ * is what the production-layout tests ran. v1.32.2 (2026-10-31) differs from it only by dependency and Go patch
+ * bumps and quieter matching-service logs; move both together once its images are published.
+ */
+export const TEMPORAL_SERVER_VERSION = 'v1.32.1';
 /** The Go toolchain its go.mod asks for; the Go module proxy serves it, so any local Go 1.21+ builds it. */
-export const TEMPORAL_SERVER_GO_TOOLCHAIN = 'go1.26.10';
+export const TEMPORAL_SERVER_GO_TOOLCHAIN = 'go1.26.8';
 /** The server module's schema directory for PostgreSQL 12 and later (plugin `postgres12`). */
 const SCHEMA_SUBDIR = join('schema', 'postgresql', 'v12');
 
