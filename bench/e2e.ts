@@ -125,6 +125,12 @@ export function prepareSandbox(bench: Bench, profile: LatencyProfile | undefined
   if (profile) for (const rule of latencyRules(profile)) bench.sandbox.faults.add(rule);
 }
 
+/** CPU meter keys of the engine: the Temporal server, and on the production layout PostgreSQL with its backends. */
+const enginePids = (t: Temporal) => ({
+  temporal: t.pid,
+  ...(t.databasePid !== undefined && { postgres: { tree: t.databasePid } }),
+});
+
 /** CPU meter keys of the worker processes: `worker`, or `worker 1`, `worker 2`. */
 const workerPids = (hosts: readonly WorkerHost[]) =>
   hosts.length === 1
@@ -143,7 +149,7 @@ async function productRound(
   const events = signUps(bench, n);
   const api = await startProduct(bench, t, 'e2e', hosts);
   const cpu = cpuMeter({
-    temporal: t.pid,
+    ...enginePids(t),
     ...workerPids(hosts),
     'api+sandbox': process.pid,
     sender: bench.generator.pid,
@@ -198,7 +204,7 @@ async function ceilingRound(
       }),
     ),
   );
-  const cpu = cpuMeter({ temporal: t.pid, ...workerPids(hosts), 'starter+sandbox': process.pid });
+  const cpu = cpuMeter({ ...enginePids(t), ...workerPids(hosts), 'starter+sandbox': process.pid });
   try {
     const sentAt = new Map<string, number>();
     let failed = 0;

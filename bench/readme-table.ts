@@ -5,14 +5,11 @@ import { SECTIONS } from './settings';
 import type { SizesPart } from './sizes';
 import { median } from './stats';
 
-// The README's performance table (issue 17), a pure function of one committed report file: `npm run bench:report`
-// prints it or writes it into README.md, and test/unit/readme-bench-table.test.ts checks that the README still
-// holds exactly what its cited file renders. A report from an older or newer bench may lack fields or hold more:
+// A performance table of the README (issue 17; issue 18 adds the production layout's), a pure function of one
+// committed report file: `npm run bench:report` prints it or writes it into its block of README.md
+// (bench/readme-blocks.ts), and test/unit/readme-bench-table.test.ts checks that every block still holds exactly
+// what its cited file renders. A report from an older or newer bench may lack fields or hold more:
 // what is missing renders as "-", sections and fault runs this file does not know still show up.
-
-/** The marker comments around the table in README.md; the opening one names the file. */
-const OPEN = /<!-- bench:table from (\S+) -->\n/;
-const CLOSE = '<!-- /bench:table -->';
 
 type Row = [measure: string, product: string, baseline: string, result: string];
 
@@ -66,6 +63,13 @@ interface E2eExtras {
   };
 }
 
+/** `Temporal 1.32.2 on PostgreSQL 17.12`, from what the servers print (`v1.32.2`, `postgres (PostgreSQL) 17.12`). */
+function layout(e2e: E2eReport): string {
+  const v = (e2e as E2eExtras).cluster?.versions;
+  const version = (s: string | undefined) => /\d+(?:\.\d+)*/.exec(s ?? '')?.[0] ?? '-';
+  return `production layout (Temporal ${version(v?.temporal)} on PostgreSQL ${version(v?.postgres)})`;
+}
+
 function e2eRow(e2e: E2eReport, p: ProfileReport): Row {
   const latency =
     p.profile === 'zero' || p.profile === undefined
@@ -74,17 +78,32 @@ function e2eRow(e2e: E2eReport, p: ProfileReport): Row {
   const sync = (r: SyncRound | undefined) => `${num(r?.perSecond)}/s (${ms(r?.latency)})`;
   const short = [shortfalls(p.product), shortfalls(p.ceiling)].filter(Boolean).join('; ');
   const ratio = `${fixed(p.medianRatio?.throughput)}${range(p.ratios?.throughput)}, p99 ×${fixed(p.medianRatio?.p99)}`;
+  // The target is the dev server's, as `npm start` runs it; the production layout's rows are figures to compare.
   const target =
     p.server === 'durable' && p.profile === 'zero'
       ? ` — ${verdict(p.medianRatio?.throughput, '≥', 0.8)}`
       : '';
-  const workers = (p as { workers?: unknown }).workers;
-  const server = `${p.server ?? 'memory'} server${typeof workers === 'number' ? `, ${workers} worker${workers === 1 ? '' : 's'}` : ''}`;
+  const server = p.server === 'cluster' ? layout(e2e) : `${p.server ?? 'memory'} server`;
+  const workers = typeof p.workers === 'number' ? `, ${p.workers} worker${p.workers === 1 ? '' : 's'}` : '';
   return [
-    `e2e: ${count(e2e.events)} sign-ups, ${server}, ${latency}: syncs/s (p50/p99 to the write)`,
+    `e2e: ${count(e2e.events)} sign-ups, ${server}${workers}, ${latency}: syncs/s (p50/p99 to the write)`,
     `${sync(p.median?.product)}${cores(p.product)}${short ? ` (${short})` : ''}`,
     `minimal shape ${sync(p.median?.ceiling)}`,
     `${ratio}${target}`,
+  ];
+}
+
+/** The production layout's second worker process: both variants' syncs/s with 2 and 1, and the per-pair ratios. */
+function workersRow(e2e: E2eReport, cluster: NonNullable<E2eExtras['cluster']>): Row {
+  const perSecond = (workers: number, v: 'product' | 'ceiling') =>
+    num(e2e.profiles?.find((p) => p.server === 'cluster' && p.workers === workers)?.median?.[v]?.perSecond);
+  const both = (v: 'product' | 'ceiling') => `2 workers ${perSecond(2, v)}/s, 1 worker ${perSecond(1, v)}/s`;
+  const { medianTwoOverOne: m, twoOverOne: r } = cluster;
+  return [
+    'e2e, production layout: 2 worker processes over 1, syncs/s',
+    both('product'),
+    `minimal shape: ${both('ceiling')}`,
+    `product ${fixed(m?.product)}${range(r?.product)}; minimal shape ${fixed(m?.ceiling)}${range(r?.ceiling)}`,
   ];
 }
 
@@ -175,15 +194,7 @@ export function rows(report: Report): Row[] {
   }
   for (const p of e2e?.profiles ?? []) out.push(e2eRow(e2e!, p));
   const cluster = (e2e as E2eExtras | undefined)?.cluster;
-  if (cluster) {
-    const v = cluster.versions;
-    out.push([
-      `e2e, production layout (Temporal ${v?.temporal ?? '-'} on PostgreSQL ${v?.postgres ?? '-'}): 2 worker processes over 1, syncs/s`,
-      `product ${fixed(cluster.medianTwoOverOne?.product)}${range(cluster.twoOverOne?.product)}`,
-      `minimal shape ${fixed(cluster.medianTwoOverOne?.ceiling)}${range(cluster.twoOverOne?.ceiling)}`,
-      '',
-    ]);
-  }
+  if (cluster) out.push(workersRow(e2e!, cluster));
   if (notices) out.push(noticesRow(notices));
   if (inline) {
     out.push([
@@ -308,16 +319,27 @@ const KNOWN_KEYS = new Set<string>([
   'errors',
 ]);
 
+/** `the dev server and the production layout`: the engines e2e ran on, when not the dev server alone. */
+function engines(s: Report['settings']): string | undefined {
+  const names = { dev: 'the dev server', cluster: 'the production layout' } as const;
+  const on = s.engines ?? ['dev']; // older reports ran the dev server only
+  return on.length === 1 && on[0] === 'dev' ? undefined : on.map((e) => names[e] ?? e).join(' and ');
+}
+
 /** What the run was: command, machine, commit and tree, date, which sections the file holds. */
 function heading(report: Report, file: string): string[] {
   const { machine: m, git, settings: s } = report;
-  const present = SECTIONS.filter((x) => report[x] !== undefined);
+  const e2eOn = engines(s);
+  const present = SECTIONS.filter((x) => report[x] !== undefined).map((x) =>
+    x === 'e2e' && e2eOn ? `e2e on ${e2eOn}` : x,
+  );
   const failed = SECTIONS.filter((x) => report[x] === undefined && s.sections.includes(x));
   const skipped = SECTIONS.filter((x) => !s.sections.includes(x));
   // Older reports did not record their options: the mode and the sections say the ones that matter most.
   const flags = report.argv ?? [
     ...(s.mode === 'default' ? [] : [`--${s.mode}`]),
     ...(skipped.length > 0 ? [`--only=${s.sections.join(',')}`] : []),
+    ...(e2eOn ? [`--engine=${s.engines.join(',')}`] : []),
   ];
   const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
   const tree =
@@ -329,9 +351,13 @@ function heading(report: Report, file: string): string[] {
   const minutes = report.durationS === undefined ? '' : `, ${(report.durationS / 60).toFixed(1)} minutes`;
   const load = `load average ${fixed(m.loadAverageAtStart?.[0])} → ${fixed(m.loadAverageAtEnd?.[0])}`;
   const unknown = Object.keys(report).filter((k) => !KNOWN_KEYS.has(k));
+  const e2ePairs = s.e2e?.pairs ?? s.pairs;
+  const pairs = s.sections.every((x) => x === 'e2e')
+    ? `${e2ePairs} alternated pairs`
+    : `${s.pairs} alternated pairs (e2e ${e2ePairs})`;
   const sections =
     failed.length + skipped.length === 0
-      ? 'Every section ran.'
+      ? `Every section ran${e2eOn ? `; e2e on ${e2eOn}` : ''}.`
       : `This file holds ${present.join(', ') || 'no section'} only` +
         (skipped.length > 0 ? `; not run: ${skipped.join(', ')}` : '') +
         (failed.length > 0 ? `; failed: ${failed.join(', ')} (below)` : '') +
@@ -339,7 +365,7 @@ function heading(report: Report, file: string): string[] {
   return [
     `From [\`${file}\`](${file}): \`${command}\` (${s.mode} sizes${report.argv ? '' : '; other options not recorded'}), ${report.startedAt.slice(0, 10)}${minutes};`,
     `commit \`${git.commit.slice(0, 7)}\`, ${tree}; ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, ${load}.`,
-    `Medians of ${s.pairs} alternated pairs (e2e ${s.e2e?.pairs ?? s.pairs}); a ratio is the median of the per-pair ratios [their range].`,
+    `Medians of ${pairs}; a ratio is the median of the per-pair ratios [their range].`,
     sections,
     ...(unknown.length > 0 ? [`Also in the file, not rendered here: ${unknown.join(', ')}.`] : []),
   ];
@@ -347,9 +373,12 @@ function heading(report: Report, file: string): string[] {
 
 /** The text between the README's markers for this report (`file`: its path from the repository root). */
 export function readmeTable(report: Report, file: string): string {
+  const body = rows(report);
+  // A table of figures without targets (the production layout's) does not announce any.
+  const targets = body.some((r) => r[3].includes('target ')) ? ' — target' : '';
   const parts = [
     heading(report, file).join('\n'),
-    markdownTable(['measure', 'product', 'baseline', 'ratio [range of pairs] — target'], rows(report)),
+    markdownTable(['measure', 'product', 'baseline', `ratio [range of pairs]${targets}`], body),
   ];
   if (report.cost?.perType) parts.push('Per event type (cost section):', perTypeTable(report.cost));
   const errors = (report.errors ?? []).map(
@@ -357,23 +386,4 @@ export function readmeTable(report: Report, file: string): string {
   );
   if (errors.length > 0) parts.push(errors.join('\n'));
   return parts.join('\n\n');
-}
-
-/** The cited file and the text between the markers; undefined when the README has no table. */
-export function findTable(readme: string): { file: string; text: string } | undefined {
-  const open = OPEN.exec(readme);
-  if (!open) return undefined;
-  const start = open.index + open[0].length;
-  const end = readme.indexOf(CLOSE, start);
-  if (end < 0) throw new Error(`README.md: ${open[0].trim()} without ${CLOSE}`);
-  return { file: open[1]!, text: readme.slice(start, end).replace(/^\n/, '').replace(/\n+$/, '') };
-}
-
-/** The README with its table replaced by `text`, citing `file`. */
-export function replaceTable(readme: string, file: string, text: string): string {
-  const open = OPEN.exec(readme);
-  const end = open ? readme.indexOf(CLOSE, open.index) : -1;
-  if (!open || end < 0) throw new Error(`README.md has no <!-- bench:table from … --> … ${CLOSE} markers`);
-  const block = `<!-- bench:table from ${file} -->\n\n${text}\n\n`;
-  return readme.slice(0, open.index) + block + readme.slice(end);
 }

@@ -1,12 +1,14 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { format, resolveConfig } from 'prettier';
-import { findTable, readmeTable, replaceTable } from './readme-table';
+import { defaultTable, findTables, replaceTable, tableBlock } from './readme-blocks';
+import { readmeTable } from './readme-table';
 import type { Report } from './report';
 import { REPO, RESULTS_DIR } from './paths';
 
-// `npm run bench:report -- <file> [--write-readme]`: prints the README's performance table for a report, or
-// publishes the report (bench/results/published/, committed) and writes the table into README.md.
+// `npm run bench:report -- <file> [--write-readme [--table=<name>]]`: prints a README performance table for a
+// report, or publishes the report (bench/results/published/, committed) and writes the table into its block of
+// README.md: `--table=<name>`, else the one the report's settings pick (bench/readme-blocks.ts: defaultTable).
 
 /** Where the report the README cites is committed (the rest of bench/results/ is git-ignored). */
 const PUBLISHED_DIR = join(RESULTS_DIR, 'published');
@@ -22,11 +24,14 @@ async function publish(source: string): Promise<string> {
   return target;
 }
 
+const USAGE = 'usage: npm run bench:report -- <bench/results/….json> [--write-readme [--table=<name>]]';
+
 async function main(argv: string[]): Promise<void> {
   const write = argv.includes('--write-readme');
-  const args = argv.filter((a) => a !== '--write-readme');
-  if (args.length !== 1 || args[0]!.startsWith('--'))
-    throw new Error('usage: npm run bench:report -- <bench/results/….json> [--write-readme]');
+  const table = argv.find((a) => a.startsWith('--table='))?.slice('--table='.length);
+  const args = argv.filter((a) => a !== '--write-readme' && !a.startsWith('--table='));
+  if (args.length !== 1 || args[0]!.startsWith('--') || table === '' || (table && !write))
+    throw new Error(USAGE);
   // npm runs scripts from the repository root; a relative path means one from where the command was typed.
   const source = resolve(process.env.INIT_CWD ?? process.cwd(), args[0]!);
   const report = JSON.parse(readFileSync(source, 'utf8')) as Report;
@@ -34,13 +39,17 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${readmeTable(report, relative(REPO, source))}\n`);
     return;
   }
+  const name = table ?? defaultTable(report);
+  const readme = readFileSync(README, 'utf8');
+  // Throws before anything is published when the README has no block of that name.
+  const before = tableBlock(readme, name).file;
   const published = await publish(source);
   const cited = relative(REPO, published);
-  const readme = readFileSync(README, 'utf8');
-  const before = findTable(readme)?.file;
-  writeFileSync(README, replaceTable(readme, cited, readmeTable(report, cited)));
-  process.stdout.write(`README.md: the performance table now comes from ${cited}\n`);
-  if (before && before !== cited && dirname(resolve(REPO, before)) === PUBLISHED_DIR)
+  const next = replaceTable(readme, name, cited, readmeTable(report, cited));
+  writeFileSync(README, next);
+  process.stdout.write(`README.md: the ${name} performance table now comes from ${cited}\n`);
+  const stillCited = findTables(next).some((b) => b.file === before);
+  if (before && !stillCited && dirname(resolve(REPO, before)) === PUBLISHED_DIR)
     process.stdout.write(`${before} is no longer cited: git rm it unless something else needs it\n`);
 }
 

@@ -36,6 +36,8 @@ export interface Temporal {
   readonly address: string;
   /** The server process, for its CPU time; undefined if /proc did not show it. */
   readonly pid?: number;
+  /** The production layout's PostgreSQL (its postmaster, whose children are the connections' backends). */
+  readonly databasePid?: number;
   readonly client: Client;
   close(): Promise<void>;
 }
@@ -76,6 +78,7 @@ export async function startClusterTemporal(): Promise<ClusterTemporal> {
   return {
     address: cluster.address,
     pid: cluster.pids().server,
+    databasePid: cluster.pids().postgres,
     versions: cluster.versions,
     client: new Client({ connection }),
     close: async () => {

@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { zero } from '../../bench/actions';
-import { findTable, readmeTable, replaceTable } from '../../bench/readme-table';
+import { MAIN, PRODUCTION_LAYOUT, defaultTable, findTables, replaceTable } from '../../bench/readme-blocks';
+import { readmeTable } from '../../bench/readme-table';
 import type { Report } from '../../bench/report';
 import { parseArgs } from '../../bench/settings';
 
-// The README's performance table, rendered from a report (bench/readme-table.ts): what a reader checks in it.
+// The README's performance tables, rendered from a report (bench/readme-table.ts) into their blocks
+// (bench/readme-blocks.ts): what a reader checks in them.
 
 const ROOT = join(__dirname, '..', '..');
 const FILE = 'bench/results/published/2026-12-01T10-00-00-000Z-default.json';
@@ -170,6 +172,51 @@ function fullReport(): Report {
   };
 }
 
+/** `npm run bench -- --only=e2e --engine=cluster`: the production layout's rows, as a real run wrote them. */
+function clusterReport(): Report {
+  const argv = ['--only=e2e', '--engine=cluster', '--pairs=3'];
+  const cluster = (workers: number, product: number, ceiling: number, ratios: number[]) => ({
+    server: 'cluster' as const,
+    profile: 'zero' as const,
+    workers,
+    product: [round(product, 17400, 35600, { temporal: 0.41, worker: 0.2 })],
+    ceiling: [round(ceiling, 19500, 37700)],
+    median: { product: round(product, 17400, 35600), ceiling: round(ceiling, 19500, 37700) },
+    ratios: { throughput: ratios, p50: [0.9], p99: [1.04] },
+    medianRatio: { throughput: ratios[1]!, p50: 0.9, p99: 1.04 },
+  });
+  const report: Report = {
+    ...fullReport(),
+    durationS: 672,
+    argv,
+    settings: parseArgs(argv),
+    errors: [],
+    e2e: {
+      events: 200,
+      concurrency: 16,
+      profiles: [cluster(1, 4.15, 4.19, [0.79, 0.92, 1.28]), cluster(2, 4.02, 4.11, [0.98, 1.07, 1.31])],
+      cluster: {
+        versions: { temporal: 'v1.32.2', postgres: 'postgres (PostgreSQL) 17.12' },
+        twoOverOne: { product: [0.901, 1.38, 1.04], ceiling: [0.663, 1.35, 0.981] },
+        medianTwoOverOne: { product: 1.04, ceiling: 0.981 },
+      },
+    },
+  };
+  for (const section of ['ingest', 'notices', 'inline', 'cost', 'scale', 'sizes'] as const)
+    delete report[section];
+  return report;
+}
+
+/** What Prettier makes of a table, as `npm run lint` would lay it out in the README. */
+function prettierLayout(text: string): string {
+  const prettier = join(ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs');
+  return execFileSync(process.execPath, [prettier, '--stdin-filepath', 'table.md'], {
+    cwd: ROOT,
+    input: `${text}\n`,
+    encoding: 'utf8',
+  });
+}
+
 /** The table row whose first cell starts with `measure`. */
 const row = (text: string, measure: string) =>
   text.split('\n').find((l) => l.startsWith(`| ${measure}`)) ?? '';
@@ -265,8 +312,8 @@ describe("the README's performance table", () => {
     report.soak = { hours: 1 };
     const newer = readmeTable(report, FILE);
     expect(row(newer, 'e2e: 200 sign-ups, a new layout server, 2 workers, zero latency')).toContain('0.95');
-    expect(row(newer, 'e2e, production layout (Temporal 1.32.2 on PostgreSQL 17)')).toContain(
-      'product 1.30 [1.20–1.40]',
+    expect(row(newer, 'e2e, production layout: 2 worker processes over 1')).toContain(
+      'product 1.30 [1.20–1.40]; minimal shape 1.20 [1.10–1.30]',
     );
     expect(row(newer, 'inline handler under storm')).toContain(
       'lost 0, duplicate emails 3, missing emails 0, wrong records 0',
@@ -280,37 +327,139 @@ describe("the README's performance table", () => {
   });
 
   it('is laid out as Prettier lays it out, so `npm run lint` leaves the README as the test expects it', () => {
-    const prettier = join(ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs');
-    const formatted = execFileSync(process.execPath, [prettier, '--stdin-filepath', 'table.md'], {
-      cwd: ROOT,
-      input: `${text}\n`,
-      encoding: 'utf8',
-    });
-    expect(formatted).toBe(`${text}\n`);
+    expect(prettierLayout(text)).toBe(`${text}\n`);
   });
 });
 
-describe('the marker comments around the table', () => {
+describe("the production layout's table (issue 18)", () => {
+  const text = readmeTable(clusterReport(), FILE);
+
+  it('says what ran, on which machine, and that the file holds the production layout only', () => {
+    expect(text).toContain(
+      '`npm run bench -- --only=e2e --engine=cluster --pairs=3` (default sizes), 2026-12-01, 11.2 minutes;',
+    );
+    expect(text).toContain('commit `0123456`, clean tree; 2 × AMD EPYC, 24 GiB, Node v24.19.0');
+    expect(text).toContain('Medians of 3 alternated pairs; a ratio is the median of the per-pair ratios');
+    expect(text).toContain(
+      'This file holds e2e on the production layout only; not run: ingest, notices, inline, cost, scale, sizes.',
+    );
+    const both = { ...fullReport(), settings: parseArgs(['--engine=dev,cluster']) };
+    expect(readmeTable(both, FILE)).toContain(
+      'Every section ran; e2e on the dev server and the production layout.',
+    );
+  });
+
+  it('names the server and PostgreSQL versions and the worker processes of each row, with no target', () => {
+    const layout = 'e2e: 200 sign-ups, production layout (Temporal 1.32.2 on PostgreSQL 17.12)';
+    const one = row(text, `${layout}, 1 worker, zero latency: syncs/s (p50/p99 to the write)`);
+    expect(one).toContain('4.15/s (17400/35600 ms); cores: temporal 0.41, worker 0.20');
+    expect(one).toContain('minimal shape 4.19/s (19500/37700 ms)');
+    expect(one).toMatch(/\| 0\.92 \[0\.79–1\.28\], p99 ×1\.04 +\|$/);
+    expect(row(text, `${layout}, 2 workers, zero latency`)).toContain('1.07 [0.98–1.31], p99 ×1.04');
+    expect(text).toMatch(/\| ratio \[range of pairs\] +\|\n/);
+    expect(text).not.toMatch(/target|cluster server/);
+  });
+
+  it('gives what the second worker process brings, to the product and to the minimal shape', () => {
+    const two = row(text, 'e2e, production layout: 2 worker processes over 1, syncs/s');
+    expect(two).toContain('| 2 workers 4.02/s, 1 worker 4.15/s ');
+    expect(two).toContain('| minimal shape: 2 workers 4.11/s, 1 worker 4.19/s ');
+    expect(two).toContain('| product 1.04 [0.90–1.38]; minimal shape 0.98 [0.66–1.35] |');
+  });
+
+  it('is laid out as Prettier lays it out', () => {
+    expect(prettierLayout(text)).toBe(`${text}\n`);
+  });
+});
+
+describe('the table blocks of the README', () => {
+  const block = (name: string | undefined, file: string, text: string) =>
+    [
+      `<!-- bench:table ${name ? `${name} ` : ''}from ${file} -->`,
+      '',
+      text,
+      '',
+      '<!-- /bench:table -->',
+    ].join('\n');
   const readme = [
     '# x',
     '',
-    '<!-- bench:table from old.json -->',
+    block(undefined, 'old.json', 'old'), // the form from before the blocks had names
+    'between',
     '',
-    'old',
-    '',
-    '<!-- /bench:table -->',
+    block(PRODUCTION_LAYOUT, 'cluster.json', 'cluster\ntable'),
     'after',
     '',
   ].join('\n');
 
-  it('are found with the file they cite, and replaced with the new file and text', () => {
-    expect(findTable(readme)).toEqual({ file: 'old.json', text: 'old' });
-    const next = replaceTable(readme, 'new.json', 'new\ntable');
-    expect(findTable(next)).toEqual({ file: 'new.json', text: 'new\ntable' });
-    expect(next.endsWith('<!-- /bench:table -->\nafter\n')).toBe(true);
+  it('are found in order, each with its name, its file and its text; the unnamed one is main', () => {
+    expect(findTables(readme).map(({ name, file, text }) => ({ name, file, text }))).toEqual([
+      { name: MAIN, file: 'old.json', text: 'old' },
+      { name: PRODUCTION_LAYOUT, file: 'cluster.json', text: 'cluster\ntable' },
+    ]);
+    expect(findTables('# no table\n')).toEqual([]);
   });
 
-  it('are required for a write', () => {
-    expect(() => replaceTable('# no table\n', 'new.json', 'text')).toThrow(/markers/);
+  it('are replaced one at a time, by name, the others left as they were', () => {
+    const next = replaceTable(readme, MAIN, 'new.json', 'new\ntable');
+    expect(next).toBe(
+      readme.replace(block(undefined, 'old.json', 'old'), block(MAIN, 'new.json', 'new\ntable')),
+    );
+    const cluster = replaceTable(next, PRODUCTION_LAYOUT, 'cluster2.json', 'x');
+    expect(findTables(cluster).map((b) => [b.name, b.file, b.text])).toEqual([
+      [MAIN, 'new.json', 'new\ntable'],
+      [PRODUCTION_LAYOUT, 'cluster2.json', 'x'],
+    ]);
+    expect(cluster.endsWith('<!-- /bench:table -->\nafter\n')).toBe(true);
+  });
+
+  it('fill an empty block, put there for a first write, which cites no file until then', () => {
+    const empty = '# x\n\n<!-- bench:table production-layout -->\n<!-- /bench:table -->\n';
+    expect(findTables(empty)).toMatchObject([{ name: PRODUCTION_LAYOUT, file: undefined, text: '' }]);
+    expect(replaceTable(empty, PRODUCTION_LAYOUT, 'c.json', 't')).toBe(
+      `# x\n\n${block(PRODUCTION_LAYOUT, 'c.json', 't')}\n`,
+    );
+  });
+
+  it('are not added by a write: a missing one is an error that says which two lines to put where', () => {
+    expect(() =>
+      replaceTable('# only main\n' + block(MAIN, 'a.json', 'a'), PRODUCTION_LAYOUT, 'c.json', 't'),
+    ).toThrow(
+      'README.md has no bench table named production-layout (it has main). Put these two lines where it belongs ' +
+        "(for production-layout: after the main table's <!-- /bench:table -->), then run this again:\n" +
+        '<!-- bench:table production-layout -->\n<!-- /bench:table -->',
+    );
+    expect(() => replaceTable('# no table\n', MAIN, 'new.json', 'text')).toThrow(
+      /no bench table named main \(it has none\)/,
+    );
+  });
+
+  it('must be closed, and named once each', () => {
+    const open = '<!-- bench:table main from a.json -->\n\na\n\n';
+    expect(() => findTables(open)).toThrow(/main from a\.json --> without <!-- \/bench:table -->/);
+    expect(() => findTables(open + block(PRODUCTION_LAYOUT, 'c.json', 'c'))).toThrow(/without/);
+    expect(() => findTables(block(MAIN, 'a.json', 'a') + '\n' + block(undefined, 'b.json', 'b'))).toThrow(
+      'README.md has two bench tables named main',
+    );
+  });
+});
+
+describe('the block a report goes into without --table', () => {
+  const withArgs = (argv: string[]) => defaultTable({ settings: parseArgs(argv) });
+
+  it('is production-layout for the e2e section alone on the production layout alone', () => {
+    expect(withArgs(['--only=e2e', '--engine=cluster'])).toBe(PRODUCTION_LAYOUT);
+    expect(defaultTable(clusterReport())).toBe(PRODUCTION_LAYOUT);
+  });
+
+  it('is main for any other run, and for a report from before --engine', () => {
+    expect(withArgs([])).toBe(MAIN);
+    expect(withArgs(['--only=e2e'])).toBe(MAIN);
+    expect(withArgs(['--only=e2e', '--engine=dev,cluster'])).toBe(MAIN);
+    expect(withArgs(['--only=e2e,cost', '--engine=cluster'])).toBe(MAIN);
+    expect(withArgs(['--engine=cluster'])).toBe(MAIN);
+    const older = parseArgs(['--only=e2e']) as Partial<ReturnType<typeof parseArgs>>;
+    delete older.engines;
+    expect(defaultTable({ settings: older as ReturnType<typeof parseArgs> })).toBe(MAIN);
   });
 });
