@@ -127,7 +127,7 @@ function noticesRow(n: NoticesReport): Row {
 }
 
 /** `duplicateEmails` → `duplicate emails`. */
-const words = (key: string) => key.replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`);
+const words = (key: string) => key.replace(/[A-Z]|(?<=[a-z])\d+/g, (c) => ` ${c.toLowerCase()}`);
 
 /** A redeliverer's own counts (test/helpers/redeliverer.ts): how the deliveries went, not what they left wrong. */
 const DELIVERY_COUNTS = new Set([
@@ -143,7 +143,8 @@ const DELIVERY_COUNTS = new Set([
 /** A count as a cell shows it: `3`, `3/5/2` for a list, `salesforce 10, clerk 4` for counts by name; else none. */
 function counted(value: unknown): string | undefined {
   if (typeof value === 'number') return count(value);
-  if (Array.isArray(value) && value.every((v) => typeof v === 'number')) return value.map(count).join('/');
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number'))
+    return value.map(count).join('/');
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     const entries = Object.entries(value).filter(([, v]) => typeof v === 'number');
     if (entries.length > 0)

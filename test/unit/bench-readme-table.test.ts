@@ -305,9 +305,11 @@ describe("the README's performance table", () => {
     });
     Object.assign(report.inline!.faults.storm!, {
       extraSlackNotices: 4,
+      maxSlackMessagesPer10s: 85,
       inFlightAtKills: [3, 5],
       faultedBy: { salesforce: 10, clerk: 4 },
       wrong: ['user_1: LastName'],
+      wrongNotices: [],
     });
     report.soak = { hours: 1 };
     const newer = readmeTable(report, FILE);
@@ -319,6 +321,8 @@ describe("the README's performance table", () => {
       'lost 0, duplicate emails 3, missing emails 0, wrong records 0',
     );
     expect(row(newer, 'inline handler under storm')).toContain('extra slack notices 4');
+    expect(row(newer, 'inline handler under storm')).toContain('max slack messages per 10s 85');
+    expect(row(newer, 'inline handler under storm')).not.toContain('wrong notices'); // an empty list: nothing to show
     expect(row(newer, 'inline handler under storm')).toContain(
       'in flight at kills 3/5, faulted by (salesforce 10, clerk 4)',
     );
