@@ -1,7 +1,8 @@
-import { Connection } from 'jsforce';
+import type { Connection } from 'jsforce';
 import { discardedWrites } from '../src/faults';
 import type { Sandbox } from '../src/server';
 import { createSandbox } from '../src/server';
+import { connectSandboxSalesforce } from './salesforce-harness';
 
 // The `discardWrites` fault (issue 17's negative control): Salesforce answers a write as it always would, success
 // included, and keeps none of it. A client cannot tell; only reading the records back shows the loss.
@@ -11,16 +12,7 @@ let conn: Connection;
 
 beforeAll(async () => {
   sandbox = await createSandbox();
-  conn = new Connection({
-    oauth2: {
-      loginUrl: sandbox.env.SALESFORCE_LOGIN_URL,
-      clientId: sandbox.env.SALESFORCE_CLIENT_ID,
-      clientSecret: sandbox.env.SALESFORCE_CLIENT_SECRET,
-    },
-    loginUrl: sandbox.env.SALESFORCE_LOGIN_URL,
-    version: '62.0',
-  });
-  await conn.authorize({ grant_type: 'client_credentials' });
+  conn = await connectSandboxSalesforce(sandbox.env);
 });
 afterEach(() => sandbox.faults.clear());
 afterAll(() => sandbox.close());

@@ -1,10 +1,10 @@
 import { createClerkClient } from '@clerk/backend';
 import { IncomingWebhook } from '@slack/webhook';
-import { Connection } from 'jsforce';
 import { Resend } from 'resend';
 import { clerkFault, droppedResponse, resendFault, salesforceFault, slackFault } from '../src/faults';
 import type { Sandbox } from '../src/server';
 import { createSandbox } from '../src/server';
+import { connectSandboxSalesforce } from './salesforce-harness';
 
 const ADA = 'user_2adaLovelace0Seed0000000001';
 
@@ -155,16 +155,7 @@ describe('fault injection', () => {
 
   // Issue 17: "process, then drop the answer" for every service, through each one's own SDK.
   it('Salesforce: the record is written, jsforce sees the connection reset, the call log keeps the 201', async () => {
-    const conn = new Connection({
-      oauth2: {
-        loginUrl: sandbox.env.SALESFORCE_LOGIN_URL,
-        clientId: sandbox.env.SALESFORCE_CLIENT_ID,
-        clientSecret: sandbox.env.SALESFORCE_CLIENT_SECRET,
-      },
-      loginUrl: sandbox.env.SALESFORCE_LOGIN_URL,
-      version: '62.0',
-    });
-    await conn.authorize({ grant_type: 'client_credentials' });
+    const conn = await connectSandboxSalesforce(sandbox.env);
     const id = sandbox.faults.add(
       droppedResponse('salesforce', {
         method: 'POST',

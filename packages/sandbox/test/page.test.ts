@@ -1,8 +1,8 @@
 import { IncomingWebhook } from '@slack/webhook';
-import { Connection } from 'jsforce';
 import { Resend } from 'resend';
 import type { Sandbox } from '../src/server';
 import { createSandbox } from '../src/server';
+import { connectSandboxSalesforce } from './salesforce-harness';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -12,15 +12,7 @@ afterAll(() => sandbox.close());
 
 describe('the sandbox page at /', () => {
   it('shows what each service holds, escaped, and refreshes itself', async () => {
-    const conn = new Connection({
-      oauth2: {
-        loginUrl: sandbox.env.SALESFORCE_LOGIN_URL,
-        clientId: sandbox.env.SALESFORCE_CLIENT_ID,
-        clientSecret: sandbox.env.SALESFORCE_CLIENT_SECRET,
-      },
-      version: '62.0',
-    });
-    await conn.authorize({ grant_type: 'client_credentials' });
+    const conn = await connectSandboxSalesforce(sandbox.env);
     const account = await conn.sobject('Account').create({ Name: 'Analytical Engines Ltd' });
     await conn
       .sobject('Contact')

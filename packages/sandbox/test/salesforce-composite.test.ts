@@ -1,8 +1,6 @@
-import type { Connection } from 'jsforce';
-import { rejectionOf, startSalesforce, type SalesforceHarness } from './salesforce-harness';
+import { rejectionOf, useSalesforce } from './salesforce-harness';
 
-let sf: SalesforceHarness;
-let conn: Connection;
+const ctx = useSalesforce();
 
 interface CompositeResult {
   compositeResponse: {
@@ -13,18 +11,9 @@ interface CompositeResult {
   }[];
 }
 
-beforeAll(async () => {
-  sf = await startSalesforce();
-});
-afterAll(() => sf.close());
-beforeEach(async () => {
-  sf.service.reset();
-  conn = await sf.connect();
-});
-
 describe('Salesforce sandbox: sObject Collections', () => {
   it('creates several records in one call, results in request order', async () => {
-    const results = await conn
+    const results = await ctx.conn
       .sobject('Contact')
       .create([{ LastName: 'A' }, { FirstName: 'no last name' }, { LastName: 'C' }]);
     expect(results).toEqual([
@@ -41,11 +30,11 @@ describe('Salesforce sandbox: sObject Collections', () => {
       },
       { id: expect.stringMatching(/^003/), success: true, errors: [] },
     ]);
-    expect(sf.service.records('Contact').map((c) => c.LastName)).toEqual(['A', 'C']);
+    expect(ctx.sf.service.records('Contact').map((c) => c.LastName)).toEqual(['A', 'C']);
   });
 
   it('rolls back every record with allOrNone when one fails', async () => {
-    const results = await conn
+    const results = await ctx.conn
       .sobject('Contact')
       .create([{ LastName: 'A' }, { LastName: 'x'.repeat(81) }], { allOrNone: true });
     expect(results[0]).toEqual({
@@ -60,19 +49,19 @@ describe('Salesforce sandbox: sObject Collections', () => {
       ],
     });
     expect(results[1]!.errors[0]).toEqual(expect.objectContaining({ statusCode: 'STRING_TOO_LONG' }));
-    expect(sf.service.records('Contact')).toEqual([]);
+    expect(ctx.sf.service.records('Contact')).toEqual([]);
   });
 
   it('updates, upserts, retrieves and deletes through collections', async () => {
-    const [a, b] = await conn.sobject('Account').create([{ Name: 'A' }, { Name: 'B' }]);
-    const updated = await conn.sobject('Account').update([
+    const [a, b] = await ctx.conn.sobject('Account').create([{ Name: 'A' }, { Name: 'B' }]);
+    const updated = await ctx.conn.sobject('Account').update([
       { Id: a!.id!, Website: 'https://a.test' },
       { Id: '001000000000000AAA', Website: 'https://nobody.test' },
     ]);
     expect(updated[0]).toEqual({ id: a!.id, success: true, errors: [] });
     expect((updated[1]!.errors[0] as { statusCode?: string }).statusCode).toBe('INVALID_CROSS_REFERENCE_KEY');
 
-    const upserted = await conn.sobject('Account').upsert(
+    const upserted = await ctx.conn.sobject('Account').upsert(
       [
         { Clerk_Organization_Id__c: 'org_1', Name: 'One' },
         { Clerk_Organization_Id__c: 'org_2', Name: 'Two' },
@@ -83,34 +72,34 @@ describe('Salesforce sandbox: sObject Collections', () => {
       { id: expect.stringMatching(/^001/), success: true, errors: [], created: true },
       { id: expect.stringMatching(/^001/), success: true, errors: [], created: true },
     ]);
-    const again = await conn
+    const again = await ctx.conn
       .sobject('Account')
       .upsert([{ Clerk_Organization_Id__c: 'org_1', Name: 'Uno' }], 'Clerk_Organization_Id__c');
     expect(again).toEqual([{ id: upserted[0]!.id, success: true, errors: [], created: false }]);
 
-    const retrieved = await conn.sobject('Account').retrieve([a!.id!, b!.id!, '001000000000000AAA']);
+    const retrieved = await ctx.conn.sobject('Account').retrieve([a!.id!, b!.id!, '001000000000000AAA']);
     expect(retrieved.map((r) => (r ? (r.Name as string) : null))).toEqual(['A', 'B', null]);
 
-    const deleted = await conn.sobject('Account').destroy([a!.id!, b!.id!]);
+    const deleted = await ctx.conn.sobject('Account').destroy([a!.id!, b!.id!]);
     expect(deleted.every((r) => r.success)).toBe(true);
-    expect(sf.service.records('Account').map((r) => r.Name)).toEqual(['Uno', 'Two']);
+    expect(ctx.sf.service.records('Account').map((r) => r.Name)).toEqual(['Uno', 'Two']);
   });
 
   it('refuses more than 200 records with EXCEEDED_ID_LIMIT', async () => {
     const err = await rejectionOf(
-      conn.sobject('Contact').create(Array.from({ length: 201 }, (_, n) => ({ LastName: `N${n}` }))),
+      ctx.conn.sobject('Contact').create(Array.from({ length: 201 }, (_, n) => ({ LastName: `N${n}` }))),
     );
     expect(err.errorCode).toBe('EXCEEDED_ID_LIMIT');
-    expect(sf.service.records('Contact')).toEqual([]);
+    expect(ctx.sf.service.records('Contact')).toEqual([]);
   });
 });
 
 describe('Salesforce sandbox: composite', () => {
   const composite = (body: object): Promise<CompositeResult> =>
-    conn.requestPost<CompositeResult>('/composite', body);
+    ctx.conn.requestPost<CompositeResult>('/composite', body);
 
   it('passes references between subrequests and counts as one API call', async () => {
-    const before = sf.service.apiUsage().used;
+    const before = ctx.sf.service.apiUsage().used;
     const result = await composite({
       allOrNone: true,
       collateSubrequests: false,
@@ -153,11 +142,11 @@ describe('Salesforce sandbox: composite', () => {
     expect(result.compositeResponse[0]!.httpHeaders.Location).toMatch(
       /^\/services\/data\/v62\.0\/sobjects\/Account\/001/,
     );
-    const [account] = sf.service.records('Account');
-    expect(sf.service.records('Clerk_Membership__c')).toEqual([
+    const [account] = ctx.sf.service.records('Account');
+    expect(ctx.sf.service.records('Clerk_Membership__c')).toEqual([
       expect.objectContaining({ Account__c: account!.Id }),
     ]);
-    expect(sf.service.apiUsage().used).toBe(before + 1);
+    expect(ctx.sf.service.apiUsage().used).toBe(before + 1);
   });
 
   it('rolls everything back with allOrNone and marks the rest PROCESSING_HALTED', async () => {
@@ -198,7 +187,7 @@ describe('Salesforce sandbox: composite', () => {
     expect(result.compositeResponse[1]!.body).toEqual([
       expect.objectContaining({ errorCode: 'REQUIRED_FIELD_MISSING' }),
     ]);
-    expect(sf.service.records('Account')).toEqual([]);
+    expect(ctx.sf.service.records('Account')).toEqual([]);
   });
 
   it('keeps independent work without allOrNone and halts only dependants of a failure', async () => {
@@ -227,7 +216,7 @@ describe('Salesforce sandbox: composite', () => {
         message: expect.stringContaining('Invalid reference specified'),
       }),
     ]);
-    expect(sf.service.records('Account').map((a) => a.Name)).toEqual(['Kept']);
+    expect(ctx.sf.service.records('Account').map((a) => a.Name)).toEqual(['Kept']);
   });
 
   it('refuses more than 25 subrequests with LIMIT_EXCEEDED', async () => {
@@ -241,7 +230,7 @@ describe('Salesforce sandbox: composite', () => {
     expect(result.compositeResponse[0]!.body).toEqual([
       expect.objectContaining({ errorCode: 'LIMIT_EXCEEDED' }),
     ]);
-    expect(sf.service.records('Account')).toEqual([]);
+    expect(ctx.sf.service.records('Account')).toEqual([]);
   });
 
   it('runs collections inside a composite transaction', async () => {
@@ -270,11 +259,11 @@ describe('Salesforce sandbox: composite', () => {
     expect(result.compositeResponse[2]!.body).toEqual([
       expect.objectContaining({ errorCode: 'ENTITY_IS_DELETED' }),
     ]);
-    expect(sf.service.records('Account', { includeDeleted: true })).toEqual([]);
+    expect(ctx.sf.service.records('Account', { includeDeleted: true })).toEqual([]);
   });
 
   it('answers composite/batch with per-request results', async () => {
-    const result = await conn.requestPost<{
+    const result = await ctx.conn.requestPost<{
       hasErrors: boolean;
       results: { statusCode: number; result: unknown }[];
     }>('/composite/batch', {
@@ -292,14 +281,14 @@ describe('Salesforce sandbox: composite', () => {
 
 describe("Salesforce sandbox: an org's validation rules and triggers", () => {
   it('reject only the writes they match, with FIELD_CUSTOM_VALIDATION_EXCEPTION, per subrequest', async () => {
-    const { id } = await conn.sobject('Contact').create({ LastName: 'Rule' });
-    const ruleId = sf.service.addValidationRule({
+    const { id } = await ctx.conn.sobject('Contact').create({ LastName: 'Rule' });
+    const ruleId = ctx.sf.service.addValidationRule({
       object: 'Contact',
       on: 'update',
       field: 'AccountId',
       message: 'Contacts of key accounts cannot change account',
     });
-    const res = await conn.requestPost<CompositeResult>('/composite', {
+    const res = await ctx.conn.requestPost<CompositeResult>('/composite', {
       allOrNone: false,
       compositeRequest: [
         {
@@ -330,28 +319,28 @@ describe("Salesforce sandbox: an org's validation rules and triggers", () => {
         ],
       ],
     ]);
-    expect(sf.service.records('Contact')[0]).toMatchObject({ FirstName: 'Ok' });
+    expect(ctx.sf.service.records('Contact')[0]).toMatchObject({ FirstName: 'Ok' });
 
-    expect(sf.service.removeValidationRule(ruleId)).toBe(true);
-    await conn.sobject('Contact').update({ Id: id!, AccountId: null });
+    expect(ctx.sf.service.removeValidationRule(ruleId)).toBe(true);
+    await ctx.conn.sobject('Contact').update({ Id: id!, AccountId: null });
   });
 
   it('on delete (a trigger), and for a number of times only; the control API adds them too', async () => {
-    const { id } = await conn.sobject('Contact').create({ LastName: 'Kept' });
-    sf.service.control.addValidationRule({
+    const { id } = await ctx.conn.sobject('Contact').create({ LastName: 'Kept' });
+    ctx.sf.service.control.addValidationRule({
       object: 'Contact',
       on: 'delete',
       errorCode: 'UNABLE_TO_LOCK_ROW',
       message: 'unable to obtain exclusive access to this record',
       times: 1,
     });
-    expect(await rejectionOf(conn.sobject('Contact').destroy(id!))).toMatchObject({
+    expect(await rejectionOf(ctx.conn.sobject('Contact').destroy(id!))).toMatchObject({
       errorCode: 'UNABLE_TO_LOCK_ROW',
     });
-    await conn.sobject('Contact').destroy(id!);
-    expect(sf.service.records('Contact')).toEqual([]);
+    await ctx.conn.sobject('Contact').destroy(id!);
+    expect(ctx.sf.service.records('Contact')).toEqual([]);
     expect(() =>
-      sf.service.control.addValidationRule({ object: 'Contact', on: 'upsert', message: 'x' }),
+      ctx.sf.service.control.addValidationRule({ object: 'Contact', on: 'upsert', message: 'x' }),
     ).toThrow(/addValidationRule: on: /);
   });
 });
@@ -359,7 +348,7 @@ describe("Salesforce sandbox: an org's validation rules and triggers", () => {
 describe('Salesforce sandbox: `@{…}` is a reference inside Composite only', () => {
   const LITERALS = ['@{x}', '@{contactOlder.records[0].Id}', '{!Name}', 'a @{x} and {!Name} b'];
   const composite = (body: object): Promise<CompositeResult> =>
-    conn.requestPost<CompositeResult>('/composite', body);
+    ctx.conn.requestPost<CompositeResult>('/composite', body);
 
   it('Composite substitutes a reference anywhere in a string of the url or the body, nested too', async () => {
     const result = await composite({
@@ -393,8 +382,8 @@ describe('Salesforce sandbox: `@{…}` is a reference inside Composite only', ()
       ],
     });
     expect(result.compositeResponse.map((r) => r.httpStatusCode)).toEqual([201, 200, 200]);
-    const [account] = sf.service.records('Account');
-    expect(sf.service.records('Contact')).toEqual([
+    const [account] = ctx.sf.service.records('Account');
+    expect(ctx.sf.service.records('Contact')).toEqual([
       expect.objectContaining({
         LastName: 'Referenced',
         Description: `account ${String(account!.Id)} (1 found)`,
@@ -428,51 +417,53 @@ describe('Salesforce sandbox: `@{…}` is a reference inside Composite only', ()
         message: 'Invalid reference specified. No value for x found in x.',
       }),
     ]);
-    expect(sf.service.records('Contact')).toEqual([]);
-    expect(sf.service.records('Account').map((a) => a.Name)).toEqual(['Kept']);
+    expect(ctx.sf.service.records('Contact')).toEqual([]);
+    expect(ctx.sf.service.records('Account').map((a) => a.Name)).toEqual(['Kept']);
   });
 
   it('sObject Collections called directly store `@{…}` and `{!…}` literally: create, update, upsert', async () => {
-    const created = await conn
+    const created = await ctx.conn
       .sobject('Contact')
       .create(LITERALS.map((text, n) => ({ LastName: `Literal ${n}`, Description: text })));
     expect(created.every((r) => r.success)).toBe(true);
     const ids = created.map((r) => r.id!);
     const read = async () =>
-      (await conn.sobject('Contact').retrieve(ids)).map((c) => (c as { Description?: unknown }).Description);
+      (await ctx.conn.sobject('Contact').retrieve(ids)).map(
+        (c) => (c as { Description?: unknown }).Description,
+      );
     expect(await read()).toEqual(LITERALS);
 
     const reversed = [...LITERALS].reverse();
-    await conn.sobject('Contact').update(ids.map((Id, n) => ({ Id, Description: reversed[n] })));
+    await ctx.conn.sobject('Contact').update(ids.map((Id, n) => ({ Id, Description: reversed[n] })));
     expect(await read()).toEqual(reversed);
 
-    const upserted = await conn.sobject('Contact').upsert(
+    const upserted = await ctx.conn.sobject('Contact').upsert(
       LITERALS.map((text, n) => ({ Clerk_User_Id__c: `user_literal_${n}`, LastName: text, Title: text })),
       'Clerk_User_Id__c',
     );
     expect(upserted.every((r) => r.success)).toBe(true);
-    const soql = await conn.query<{ LastName: string; Title: string }>(
+    const soql = await ctx.conn.query<{ LastName: string; Title: string }>(
       "SELECT LastName, Title FROM Contact WHERE Clerk_User_Id__c LIKE 'user\\_literal\\_%' ORDER BY Clerk_User_Id__c",
     );
     expect(soql.records.map((r) => [r.LastName, r.Title])).toEqual(LITERALS.map((t) => [t, t]));
   });
 
   it('sObject Rows store them literally: POST, PATCH by id and upsert by External ID', async () => {
-    const { id } = await conn.sobject('Contact').create({ LastName: '@{x}', Description: '{!Name}' });
+    const { id } = await ctx.conn.sobject('Contact').create({ LastName: '@{x}', Description: '{!Name}' });
     for (const text of LITERALS) {
-      await conn.sobject('Contact').update({ Id: id!, Description: text, Title: text });
-      const row = await conn.request<{ Description: string; Title: string }>(
+      await ctx.conn.sobject('Contact').update({ Id: id!, Description: text, Title: text });
+      const row = await ctx.conn.request<{ Description: string; Title: string }>(
         `/sobjects/Contact/${id}?fields=Description,Title`,
       );
       expect([row.Description, row.Title]).toEqual([text, text]);
     }
-    await conn
+    await ctx.conn
       .sobject('Contact')
       .upsert(
         { Clerk_User_Id__c: 'user_row', LastName: '@{contactOlder.records[0].Id}' },
         'Clerk_User_Id__c',
       );
-    expect(sf.service.records('Contact').map((c) => c.LastName)).toEqual([
+    expect(ctx.sf.service.records('Contact').map((c) => c.LastName)).toEqual([
       '@{x}',
       '@{contactOlder.records[0].Id}',
     ]);

@@ -1,35 +1,24 @@
-import type { Connection } from 'jsforce';
-import { rejectionOf, startSalesforce, type SalesforceHarness } from './salesforce-harness';
+import { rejectionOf, useSalesforce } from './salesforce-harness';
 
 // Field-level security (reference §6): the integration user reads and edits a custom field only as the org's
 // permission sets grant it. The sandbox starts with force-app's Clerk_Sync, which grants every field; an admin who
 // takes a grant away (here, through the Metadata API, as `sf project deploy` or Setup would) changes what describe
 // shows, what SOQL and REST return, and which writes Salesforce refuses.
 
-let sf: SalesforceHarness;
-let conn: Connection;
-
-beforeAll(async () => {
-  sf = await startSalesforce();
-});
-afterAll(() => sf.close());
-beforeEach(async () => {
-  sf.service.reset();
-  conn = await sf.connect();
-});
+const ctx = useSalesforce();
 
 /** Changes what Clerk_Sync grants on `field`, leaving its other permissions as they are. */
 async function setPermission(field: string, access: { readable: boolean; editable: boolean }): Promise<void> {
-  const set = await conn.metadata.read('PermissionSet', 'Clerk_Sync');
+  const set = await ctx.conn.metadata.read('PermissionSet', 'Clerk_Sync');
   const fieldPermissions = (set.fieldPermissions ?? []).map((p) =>
     p.field === field ? { field, ...access } : p,
   );
-  const saved = await conn.metadata.upsert('PermissionSet', { ...set, fieldPermissions });
+  const saved = await ctx.conn.metadata.upsert('PermissionSet', { ...set, fieldPermissions });
   expect(saved).toEqual(expect.objectContaining({ success: true, created: false }));
 }
 
 async function describedField(object: string, name: string) {
-  const described = await conn.sobject(object).describe();
+  const described = await ctx.conn.sobject(object).describe();
   return described.fields.find((f) => f.name === name);
 }
 
@@ -38,38 +27,42 @@ describe('Salesforce sandbox: field-level security', () => {
     expect(await describedField('Contact', 'Clerk_Status__c')).toEqual(
       expect.objectContaining({ createable: true, updateable: true }),
     );
-    const { id } = await conn.sobject('Contact').create({ LastName: 'Open', Clerk_Status__c: 'Active' });
-    const row = await conn.sobject('Contact').retrieve(id!);
+    const { id } = await ctx.conn.sobject('Contact').create({ LastName: 'Open', Clerk_Status__c: 'Active' });
+    const row = await ctx.conn.sobject('Contact').retrieve(id!);
     expect(row.Clerk_Status__c).toBe('Active');
   });
 
   it('a field without edit access: describe says so, writes fail INVALID_FIELD_FOR_INSERT_UPDATE, reads work', async () => {
-    const { id } = await conn.sobject('Contact').create({ LastName: 'Before', Clerk_Status__c: 'Active' });
+    const { id } = await ctx.conn
+      .sobject('Contact')
+      .create({ LastName: 'Before', Clerk_Status__c: 'Active' });
     await setPermission('Contact.Clerk_Status__c', { readable: true, editable: false });
 
     expect(await describedField('Contact', 'Clerk_Status__c')).toEqual(
       expect.objectContaining({ createable: false, updateable: false }),
     );
     const created = await rejectionOf(
-      conn.sobject('Contact').create({ LastName: 'After', Clerk_Status__c: 'Active' }),
+      ctx.conn.sobject('Contact').create({ LastName: 'After', Clerk_Status__c: 'Active' }),
     );
     expect(created.errorCode).toBe('INVALID_FIELD_FOR_INSERT_UPDATE');
     expect(created.message).toBe(
       'Unable to create fields: Clerk_Status__c. Please check the security settings of this field and verify that it is read/write for your profile or permission set.',
     );
     const updated = await rejectionOf(
-      conn.sobject('Contact').update({ Id: id!, Clerk_Status__c: 'Deleted' }),
+      ctx.conn.sobject('Contact').update({ Id: id!, Clerk_Status__c: 'Deleted' }),
     );
     expect(updated.errorCode).toBe('INVALID_FIELD_FOR_INSERT_UPDATE');
     // A write that leaves the field alone goes through; the field still reads.
-    await conn.sobject('Contact').update({ Id: id!, LastName: 'Renamed' });
-    const rows = await conn.query<{ Clerk_Status__c: string }>(
+    await ctx.conn.sobject('Contact').update({ Id: id!, LastName: 'Renamed' });
+    const rows = await ctx.conn.query<{ Clerk_Status__c: string }>(
       `SELECT Clerk_Status__c FROM Contact WHERE Id = '${id}'`,
     );
     expect(rows.records[0]?.Clerk_Status__c).toBe('Active');
 
     // Inside a Composite request, the one subrequest fails with the same error.
-    const composite = await conn.request<{ compositeResponse: { httpStatusCode: number; body: unknown }[] }>({
+    const composite = await ctx.conn.request<{
+      compositeResponse: { httpStatusCode: number; body: unknown }[];
+    }>({
       method: 'POST',
       url: '/composite',
       body: JSON.stringify({
@@ -94,22 +87,26 @@ describe('Salesforce sandbox: field-level security', () => {
   });
 
   it('a field without read access is no column at all: not described, not selectable, not returned, not writable', async () => {
-    const { id } = await conn.sobject('Contact').create({ LastName: 'Hidden', Clerk_Status__c: 'Active' });
+    const { id } = await ctx.conn
+      .sobject('Contact')
+      .create({ LastName: 'Hidden', Clerk_Status__c: 'Active' });
     await setPermission('Contact.Clerk_Status__c', { readable: false, editable: false });
 
     expect(await describedField('Contact', 'Clerk_Status__c')).toBeUndefined();
-    const query = await rejectionOf(conn.query('SELECT Clerk_Status__c FROM Contact'));
+    const query = await rejectionOf(ctx.conn.query('SELECT Clerk_Status__c FROM Contact'));
     expect(query.errorCode).toBe('INVALID_FIELD');
-    const row = await conn.sobject('Contact').retrieve(id!);
+    const row = await ctx.conn.sobject('Contact').retrieve(id!);
     expect(row).not.toHaveProperty('Clerk_Status__c');
     expect(row.LastName).toBe('Hidden');
-    const write = await rejectionOf(conn.sobject('Contact').update({ Id: id!, Clerk_Status__c: 'Deleted' }));
+    const write = await rejectionOf(
+      ctx.conn.sobject('Contact').update({ Id: id!, Clerk_Status__c: 'Deleted' }),
+    );
     expect(write.errorCode).toBe('INVALID_FIELD');
     expect(write.message).toBe("No such column 'Clerk_Status__c' on sobject of type Contact");
     // An External ID the user cannot read cannot key an upsert either.
     await setPermission('Contact.Clerk_User_Id__c', { readable: false, editable: false });
     const upsert = await rejectionOf(
-      conn.sobject('Contact').upsert({ Clerk_User_Id__c: 'user_1', LastName: 'X' }, 'Clerk_User_Id__c'),
+      ctx.conn.sobject('Contact').upsert({ Clerk_User_Id__c: 'user_1', LastName: 'X' }, 'Clerk_User_Id__c'),
     );
     expect(upsert.errorCode).toBe('NOT_FOUND');
   });
@@ -121,24 +118,23 @@ describe('Salesforce sandbox: field-level security', () => {
       expect.objectContaining({ createable: true, updateable: true }),
     );
     await setPermission('Account.Clerk_Slug__c', { readable: false, editable: false });
-    sf.service.reset();
-    conn = await sf.connect();
+    await ctx.reset();
     expect(await describedField('Account', 'Clerk_Slug__c')).toEqual(
       expect.objectContaining({ createable: true, updateable: true }),
     );
   });
 
   it('in a strict org, a field the Metadata API created is hidden until a permission set grants it', async () => {
-    sf.service.setStrict(true);
+    ctx.sf.service.setStrict(true);
     try {
-      await conn.metadata.create('CustomField', {
+      await ctx.conn.metadata.create('CustomField', {
         fullName: 'Contact.Nickname__c',
         label: 'Nickname',
         type: 'Text',
         length: 40,
       });
       expect(await describedField('Contact', 'Nickname__c')).toBeUndefined();
-      await conn.metadata.upsert('PermissionSet', {
+      await ctx.conn.metadata.upsert('PermissionSet', {
         fullName: 'Nicknames',
         label: 'Nicknames',
         fieldPermissions: [{ field: 'Contact.Nickname__c', readable: true, editable: false }],
@@ -146,10 +142,10 @@ describe('Salesforce sandbox: field-level security', () => {
       expect(await describedField('Contact', 'Nickname__c')).toEqual(
         expect.objectContaining({ createable: false, updateable: false }),
       );
-      await conn.metadata.delete('PermissionSet', 'Nicknames');
+      await ctx.conn.metadata.delete('PermissionSet', 'Nicknames');
       expect(await describedField('Contact', 'Nickname__c')).toBeUndefined();
     } finally {
-      sf.service.setStrict(false);
+      ctx.sf.service.setStrict(false);
     }
   });
 });

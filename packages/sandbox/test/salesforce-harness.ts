@@ -9,6 +9,7 @@ import {
   type SalesforceSandboxOptions,
   type SalesforceService,
 } from '../src/salesforce';
+import type { SandboxEnv } from '../src/server';
 
 /** The API version the tests pin (46.0+ for upsert's `created`). */
 export const API_VERSION = '62.0';
@@ -64,6 +65,58 @@ export async function startSalesforce(options: SalesforceSandboxOptions = {}): P
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
+}
+
+/** What `useSalesforce` gives each test: the file's stand-in, and a connection to it made after its reset. */
+export interface SalesforceTestContext {
+  readonly sf: SalesforceHarness;
+  readonly conn: Connection;
+  /** Resets the stand-in and connects anew, as before each test. */
+  reset(): Promise<void>;
+}
+
+/**
+ * Registers the jest hooks that most Salesforce test files share: one stand-in per file (started before its tests,
+ * closed after them), reset and connected to anew before each test. A file's own `beforeEach` runs after these.
+ */
+export function useSalesforce(options: SalesforceSandboxOptions = {}): SalesforceTestContext {
+  let sf: SalesforceHarness | undefined;
+  let conn: Connection | undefined;
+  beforeAll(async () => {
+    sf = await startSalesforce(options);
+  });
+  afterAll(() => sf?.close());
+  const reset = async () => {
+    sf!.service.reset();
+    conn = await sf!.connect();
+  };
+  beforeEach(reset);
+  return {
+    get sf() {
+      return sf!;
+    },
+    get conn() {
+      return conn!;
+    },
+    reset,
+  };
+}
+
+/** A jsforce Connection to a whole sandbox's Salesforce (`createSandbox`), authorized with its client credentials. */
+export async function connectSandboxSalesforce(
+  env: Pick<SandboxEnv, 'SALESFORCE_LOGIN_URL' | 'SALESFORCE_CLIENT_ID' | 'SALESFORCE_CLIENT_SECRET'>,
+): Promise<Connection> {
+  const conn = new Connection({
+    oauth2: {
+      loginUrl: env.SALESFORCE_LOGIN_URL,
+      clientId: env.SALESFORCE_CLIENT_ID,
+      clientSecret: env.SALESFORCE_CLIENT_SECRET,
+    },
+    loginUrl: env.SALESFORCE_LOGIN_URL,
+    version: API_VERSION,
+  });
+  await conn.authorize({ grant_type: 'client_credentials' });
+  return conn;
 }
 
 /**

@@ -1,21 +1,10 @@
-import type { Connection } from 'jsforce';
-import { rejectionOf, startSalesforce, type SalesforceHarness } from './salesforce-harness';
+import { rejectionOf, useSalesforce } from './salesforce-harness';
 
-let sf: SalesforceHarness;
-let conn: Connection;
-
-beforeAll(async () => {
-  sf = await startSalesforce({ strict: true });
-});
-afterAll(() => sf.close());
-beforeEach(async () => {
-  sf.service.reset();
-  conn = await sf.connect();
-});
+const ctx = useSalesforce({ strict: true });
 
 /** A permission set granting read and edit on `fields`: without one, a field the Metadata API created is hidden. */
 const grant = (...fields: string[]) =>
-  conn.metadata.upsert('PermissionSet', {
+  ctx.conn.metadata.upsert('PermissionSet', {
     fullName: 'Clerk_Sync',
     label: 'Clerk Sync',
     fieldPermissions: fields.map((field) => ({ field, editable: true, readable: true })),
@@ -33,22 +22,26 @@ const CLERK_USER_ID = {
 describe('Salesforce sandbox: Metadata API and strict mode', () => {
   it('rejects unknown custom fields and objects until the Metadata API creates them and a permission set grants them', async () => {
     const field = await rejectionOf(
-      conn.sobject('Contact').create({ LastName: 'Strict', Clerk_User_Id__c: 'user_1' }),
+      ctx.conn.sobject('Contact').create({ LastName: 'Strict', Clerk_User_Id__c: 'user_1' }),
     );
     expect(field.errorCode).toBe('INVALID_FIELD');
     expect(field.message).toBe("No such column 'Clerk_User_Id__c' on sobject of type Contact");
-    const query = await rejectionOf(conn.query("SELECT Id FROM Contact WHERE Clerk_User_Id__c = 'x'"));
+    const query = await rejectionOf(ctx.conn.query("SELECT Id FROM Contact WHERE Clerk_User_Id__c = 'x'"));
     expect(query.errorCode).toBe('INVALID_FIELD');
-    expect((await rejectionOf(conn.query('SELECT Id FROM Clerk_Membership__c'))).errorCode).toBe(
+    expect((await rejectionOf(ctx.conn.query('SELECT Id FROM Clerk_Membership__c'))).errorCode).toBe(
       'INVALID_TYPE',
     );
-    expect((await rejectionOf(conn.sobject('Clerk_Membership__c').create({}))).errorCode).toBe('NOT_FOUND');
+    expect((await rejectionOf(ctx.conn.sobject('Clerk_Membership__c').create({}))).errorCode).toBe(
+      'NOT_FOUND',
+    );
 
-    const created = await conn.metadata.create('CustomField', CLERK_USER_ID);
+    const created = await ctx.conn.metadata.create('CustomField', CLERK_USER_ID);
     expect(created).toEqual(expect.objectContaining({ fullName: 'Contact.Clerk_User_Id__c', success: true }));
     // Created through the API, the field has no field-level security yet: the integration user cannot see it.
     const hidden = await rejectionOf(
-      conn.sobject('Contact').upsert({ Clerk_User_Id__c: 'user_1', LastName: 'Strict' }, 'Clerk_User_Id__c'),
+      ctx.conn
+        .sobject('Contact')
+        .upsert({ Clerk_User_Id__c: 'user_1', LastName: 'Strict' }, 'Clerk_User_Id__c'),
     );
     expect(hidden.errorCode).toBe('NOT_FOUND');
     expect(hidden.message).toBe(
@@ -56,18 +49,18 @@ describe('Salesforce sandbox: Metadata API and strict mode', () => {
     );
     await grant('Contact.Clerk_User_Id__c');
 
-    const upserted = await conn
+    const upserted = await ctx.conn
       .sobject('Contact')
       .upsert({ Clerk_User_Id__c: 'user_1', LastName: 'Strict' }, 'Clerk_User_Id__c');
     expect(upserted.created).toBe(true);
     const dup = await rejectionOf(
-      conn.sobject('Contact').create({ Clerk_User_Id__c: 'user_1', LastName: 'Twice' }),
+      ctx.conn.sobject('Contact').create({ Clerk_User_Id__c: 'user_1', LastName: 'Twice' }),
     );
     expect(dup.errorCode).toBe('DUPLICATE_VALUE');
   });
 
   it('creates a custom object with its fields, lookups and relationships', async () => {
-    await conn.metadata.create('CustomField', [
+    await ctx.conn.metadata.create('CustomField', [
       CLERK_USER_ID,
       {
         fullName: 'Account.Clerk_Organization_Id__c',
@@ -78,7 +71,7 @@ describe('Salesforce sandbox: Metadata API and strict mode', () => {
         unique: true,
       },
     ]);
-    const result = await conn.metadata.create('CustomObject', {
+    const result = await ctx.conn.metadata.create('CustomObject', {
       fullName: 'Clerk_Membership__c',
       label: 'Clerk Membership',
       pluralLabel: 'Clerk Memberships',
@@ -120,9 +113,13 @@ describe('Salesforce sandbox: Metadata API and strict mode', () => {
       ),
     );
 
-    const account = await conn.sobject('Account').create({ Name: 'Acme', Clerk_Organization_Id__c: 'org_1' });
-    const contact = await conn.sobject('Contact').create({ LastName: 'Member', Clerk_User_Id__c: 'user_1' });
-    await conn.sobject('Clerk_Membership__c').upsert(
+    const account = await ctx.conn
+      .sobject('Account')
+      .create({ Name: 'Acme', Clerk_Organization_Id__c: 'org_1' });
+    const contact = await ctx.conn
+      .sobject('Contact')
+      .create({ LastName: 'Member', Clerk_User_Id__c: 'user_1' });
+    await ctx.conn.sobject('Clerk_Membership__c').upsert(
       {
         Clerk_Membership_Id__c: 'mem_1',
         Contact__c: contact.id,
@@ -131,7 +128,7 @@ describe('Salesforce sandbox: Metadata API and strict mode', () => {
       },
       'Clerk_Membership_Id__c',
     );
-    const rows = await conn.query(
+    const rows = await ctx.conn.query(
       'SELECT Name, Contact__r.Clerk_User_Id__c, Account__r.Clerk_Organization_Id__c FROM Clerk_Membership__c',
     );
     expect(rows.records).toEqual([
@@ -144,8 +141,8 @@ describe('Salesforce sandbox: Metadata API and strict mode', () => {
   });
 
   it('reads back what was created, and an empty result for what was not', async () => {
-    await conn.metadata.create('CustomField', CLERK_USER_ID);
-    const read = await conn.metadata.read('CustomField', 'Contact.Clerk_User_Id__c');
+    await ctx.conn.metadata.create('CustomField', CLERK_USER_ID);
+    const read = await ctx.conn.metadata.read('CustomField', 'Contact.Clerk_User_Id__c');
     expect(read).toEqual(
       expect.objectContaining({
         fullName: 'Contact.Clerk_User_Id__c',
@@ -155,22 +152,22 @@ describe('Salesforce sandbox: Metadata API and strict mode', () => {
         unique: true,
       }),
     );
-    const missing = await conn.metadata.read('CustomField', [
+    const missing = await ctx.conn.metadata.read('CustomField', [
       'Contact.Clerk_Status__c',
       'Contact.Clerk_User_Id__c',
     ]);
     expect(missing[0]!.fullName).toBeUndefined();
     expect(missing[1]!.fullName).toBe('Contact.Clerk_User_Id__c');
-    expect((await conn.metadata.read('CustomObject', 'Nope__c')).fullName).toBeUndefined();
+    expect((await ctx.conn.metadata.read('CustomObject', 'Nope__c')).fullName).toBeUndefined();
   });
 
   it('answers DUPLICATE_DEVELOPER_NAME on a second create and created:false on upsert', async () => {
-    await conn.metadata.create('CustomField', CLERK_USER_ID);
-    const again = await conn.metadata.create('CustomField', CLERK_USER_ID);
+    await ctx.conn.metadata.create('CustomField', CLERK_USER_ID);
+    const again = await ctx.conn.metadata.create('CustomField', CLERK_USER_ID);
     expect(again.success).toBe(false);
     expect(again.errors).toEqual([expect.objectContaining({ statusCode: 'DUPLICATE_DEVELOPER_NAME' })]);
 
-    const upserts = await conn.metadata.upsert('CustomField', [
+    const upserts = await ctx.conn.metadata.upsert('CustomField', [
       { ...CLERK_USER_ID, label: 'Clerk User' },
       { fullName: 'Contact.Clerk_Status__c', label: 'Clerk Status', type: 'Text', length: 255 },
     ]);
@@ -178,7 +175,7 @@ describe('Salesforce sandbox: Metadata API and strict mode', () => {
       expect.objectContaining({ fullName: 'Contact.Clerk_User_Id__c', success: true, created: false }),
       expect.objectContaining({ fullName: 'Contact.Clerk_Status__c', success: true, created: true }),
     ]);
-    const update = await conn.metadata.update('CustomField', {
+    const update = await ctx.conn.metadata.update('CustomField', {
       fullName: 'Contact.Nope__c',
       type: 'Text',
       length: 10,
@@ -187,38 +184,38 @@ describe('Salesforce sandbox: Metadata API and strict mode', () => {
   });
 
   it('accepts permission sets and lists what exists', async () => {
-    const perm = await conn.metadata.upsert('PermissionSet', {
+    const perm = await ctx.conn.metadata.upsert('PermissionSet', {
       fullName: 'Clerk_Sync',
       label: 'Clerk Sync',
       fieldPermissions: [{ field: 'Contact.Clerk_User_Id__c', editable: true, readable: true }],
     });
     expect(perm).toEqual(expect.objectContaining({ success: true, created: true }));
-    await conn.metadata.create('CustomField', CLERK_USER_ID);
-    const fields = await conn.metadata.list({ type: 'CustomField' });
+    await ctx.conn.metadata.create('CustomField', CLERK_USER_ID);
+    const fields = await ctx.conn.metadata.list({ type: 'CustomField' });
     expect(fields.map((f) => f.fullName)).toEqual(['Contact.Clerk_User_Id__c']);
-    const sets = await conn.metadata.list([{ type: 'PermissionSet' }]);
+    const sets = await ctx.conn.metadata.list([{ type: 'PermissionSet' }]);
     expect(sets.map((s) => s.fullName)).toEqual(['Clerk_Sync']);
   });
 
   it('refreshes an expired session on a SOAP INVALID_SESSION_ID fault', async () => {
-    sf.service.expireSessions();
-    const created = await conn.metadata.create('CustomField', CLERK_USER_ID);
+    ctx.sf.service.expireSessions();
+    const created = await ctx.conn.metadata.create('CustomField', CLERK_USER_ID);
     expect(created.success).toBe(true);
   });
 
   it('goes back to pre-created SPEC fields when strict mode is switched off', async () => {
-    sf.service.setStrict(false);
+    ctx.sf.service.setStrict(false);
     try {
-      const result = await conn
+      const result = await ctx.conn
         .sobject('Contact')
         .create({ LastName: 'Lenient', Clerk_User_Id__c: 'u', Anything__c: 1 });
       expect(result.success).toBe(true);
-      const read = await conn.metadata.read('CustomObject', 'Clerk_Membership__c');
+      const read = await ctx.conn.metadata.read('CustomObject', 'Clerk_Membership__c');
       expect(read.fullName).toBe('Clerk_Membership__c');
     } finally {
-      sf.service.setStrict(true);
+      ctx.sf.service.setStrict(true);
     }
-    expect((await rejectionOf(conn.query('SELECT Clerk_User_Id__c FROM Contact'))).errorCode).toBe(
+    expect((await rejectionOf(ctx.conn.query('SELECT Clerk_User_Id__c FROM Contact'))).errorCode).toBe(
       'INVALID_FIELD',
     );
   });

@@ -1,35 +1,24 @@
-import type { Connection } from 'jsforce';
-import { rejectionOf, startSalesforce, type SalesforceHarness } from './salesforce-harness';
+import { rejectionOf, useSalesforce } from './salesforce-harness';
 
-let sf: SalesforceHarness;
-let conn: Connection;
-
-beforeAll(async () => {
-  sf = await startSalesforce();
-});
-afterAll(() => sf.close());
-beforeEach(async () => {
-  sf.service.reset();
-  conn = await sf.connect();
-});
+const ctx = useSalesforce();
 
 describe('Salesforce sandbox: records, upsert and validation', () => {
   it('creates, retrieves, updates and deletes a Contact with 18-char ids', async () => {
-    const created = await conn.sobject('Contact').create({ LastName: 'Lovelace', FirstName: 'Ada' });
+    const created = await ctx.conn.sobject('Contact').create({ LastName: 'Lovelace', FirstName: 'Ada' });
     expect(created).toEqual({ id: expect.stringMatching(/^003\w{15}$/), success: true, errors: [] });
     const id = created.id!;
 
-    const byId = await conn.sobject('Contact').retrieve(id.slice(0, 15));
+    const byId = await ctx.conn.sobject('Contact').retrieve(id.slice(0, 15));
     expect(byId).toEqual(expect.objectContaining({ Id: id, Name: 'Ada Lovelace', IsDeleted: false }));
     expect(byId.attributes).toEqual({ type: 'Contact', url: `/services/data/v62.0/sobjects/Contact/${id}` });
 
     const modstamp = byId.SystemModstamp as string;
-    expect(await conn.sobject('Contact').update({ Id: id, Email: 'ada@example.com' })).toEqual({
+    expect(await ctx.conn.sobject('Contact').update({ Id: id, Email: 'ada@example.com' })).toEqual({
       id,
       success: true,
       errors: [],
     });
-    const updated = await conn.request<Record<string, unknown>>(
+    const updated = await ctx.conn.request<Record<string, unknown>>(
       `/sobjects/Contact/${id}?fields=Email,SystemModstamp`,
     );
     expect(updated.Email).toBe('ada@example.com');
@@ -37,24 +26,24 @@ describe('Salesforce sandbox: records, upsert and validation', () => {
       Date.parse(modstamp.replace('+0000', 'Z')),
     );
 
-    expect(await conn.sobject('Contact').destroy(id)).toEqual({ id, success: true, errors: [] });
-    const again = await rejectionOf(conn.sobject('Contact').destroy(id));
+    expect(await ctx.conn.sobject('Contact').destroy(id)).toEqual({ id, success: true, errors: [] });
+    const again = await rejectionOf(ctx.conn.sobject('Contact').destroy(id));
     expect(again.errorCode).toBe('ENTITY_IS_DELETED');
-    expect(sf.service.records('Contact')).toEqual([]);
-    expect(sf.service.records('Contact', { includeDeleted: true })).toEqual([
+    expect(ctx.sf.service.records('Contact')).toEqual([]);
+    expect(ctx.sf.service.records('Contact', { includeDeleted: true })).toEqual([
       expect.objectContaining({ IsDeleted: true }),
     ]);
   });
 
   it('answers 404 NOT_FOUND for an unknown id or type', async () => {
-    const missing = await rejectionOf(conn.sobject('Contact').retrieve('003000000000000AAA'));
+    const missing = await rejectionOf(ctx.conn.sobject('Contact').retrieve('003000000000000AAA'));
     expect(missing.errorCode).toBe('NOT_FOUND');
-    const badType = await rejectionOf(conn.sobject('Bogus__c').create({ Name: 'x' }));
+    const badType = await rejectionOf(ctx.conn.sobject('Bogus__c').create({ Name: 'x' }));
     expect(badType.errorCode).toBe('NOT_FOUND');
   });
 
   it('upserts on an External ID: 201 created, then 200 updated', async () => {
-    const contacts = conn.sobject('Contact');
+    const contacts = ctx.conn.sobject('Contact');
     const first = await contacts.upsert(
       { Clerk_User_Id__c: 'user_1', LastName: 'Hopper' },
       'Clerk_User_Id__c',
@@ -65,7 +54,7 @@ describe('Salesforce sandbox: records, upsert and validation', () => {
       'Clerk_User_Id__c',
     );
     expect(second).toEqual({ id: first.id, success: true, errors: [], created: false });
-    expect(sf.service.records('Contact')).toEqual([
+    expect(ctx.sf.service.records('Contact')).toEqual([
       expect.objectContaining({
         Id: first.id,
         FirstName: 'Grace',
@@ -76,7 +65,7 @@ describe('Salesforce sandbox: records, upsert and validation', () => {
   });
 
   it('answers 204 without `created` for an upsert update before API 46.0', async () => {
-    const old = await sf.connect({ version: '45.0' });
+    const old = await ctx.sf.connect({ version: '45.0' });
     await old
       .sobject('Account')
       .upsert({ Clerk_Organization_Id__c: 'org_1', Name: 'Acme' }, 'Clerk_Organization_Id__c');
@@ -87,9 +76,11 @@ describe('Salesforce sandbox: records, upsert and validation', () => {
   });
 
   it('rejects a duplicate External ID with DUPLICATE_VALUE naming the 15-char id', async () => {
-    const { id } = await conn.sobject('Contact').create({ LastName: 'One', Clerk_User_Id__c: 'user_dup' });
+    const { id } = await ctx.conn
+      .sobject('Contact')
+      .create({ LastName: 'One', Clerk_User_Id__c: 'user_dup' });
     const err = await rejectionOf(
-      conn.sobject('Contact').create({ LastName: 'Two', Clerk_User_Id__c: 'user_dup' }),
+      ctx.conn.sobject('Contact').create({ LastName: 'Two', Clerk_User_Id__c: 'user_dup' }),
     );
     expect(err.errorCode).toBe('DUPLICATE_VALUE');
     expect(err.message).toBe(
@@ -98,31 +89,31 @@ describe('Salesforce sandbox: records, upsert and validation', () => {
   });
 
   it('answers 300 MULTIPLE_CHOICES when a non-unique External ID matches several records', async () => {
-    await conn.metadata.create('CustomField', {
+    await ctx.conn.metadata.create('CustomField', {
       fullName: 'Contact.Legacy_Id__c',
       label: 'Legacy Id',
       type: 'Text',
       length: 40,
       externalId: true,
     });
-    await conn.sobject('Contact').create([
+    await ctx.conn.sobject('Contact').create([
       { LastName: 'A', Legacy_Id__c: 'L1' },
       { LastName: 'B', Legacy_Id__c: 'L1' },
     ]);
     const err = await rejectionOf(
-      conn.sobject('Contact').upsert({ Legacy_Id__c: 'L1', LastName: 'C' }, 'Legacy_Id__c'),
+      ctx.conn.sobject('Contact').upsert({ Legacy_Id__c: 'L1', LastName: 'C' }, 'Legacy_Id__c'),
     );
     expect(err.errorCode).toBe('MULTIPLE_CHOICES');
     expect(err.data).toEqual([
       expect.stringMatching(/^\/services\/data\/v62\.0\/sobjects\/Contact\/003/),
       expect.any(String),
     ]);
-    expect(sf.service.records('Contact')).toHaveLength(2);
+    expect(ctx.sf.service.records('Contact')).toHaveLength(2);
   });
 
   it('answers 404 NOT_FOUND for an upsert on a field that is not an External ID', async () => {
     const err = await rejectionOf(
-      conn.sobject('Contact').upsert({ Email: 'a@b.co', LastName: 'X' }, 'Email'),
+      ctx.conn.sobject('Contact').upsert({ Email: 'a@b.co', LastName: 'X' }, 'Email'),
     );
     expect(err.errorCode).toBe('NOT_FOUND');
     expect(err.message).toBe('Provided external ID field does not exist or is not accessible: Email');
@@ -182,60 +173,62 @@ describe('Salesforce sandbox: records, upsert and validation', () => {
       'cross-reference id',
     ],
   ])('rejects with %s (%s)', async (code, type, record, message) => {
-    const err = await rejectionOf(conn.sobject(type).create(record));
+    const err = await rejectionOf(ctx.conn.sobject(type).create(record));
     expect(err.errorCode).toBe(code);
     expect(err.message).toContain(message);
-    expect(sf.service.records(type)).toEqual([]);
+    expect(ctx.sf.service.records(type)).toEqual([]);
   });
 
   it('checks lookups: right type, live record; a deleted parent is ENTITY_IS_DELETED', async () => {
-    const account = await conn.sobject('Account').create({ Name: 'Acme' });
-    const contact = await conn.sobject('Contact').create({ LastName: 'Linked', AccountId: account.id });
-    const membership = await conn.sobject('Clerk_Membership__c').create({
+    const account = await ctx.conn.sobject('Account').create({ Name: 'Acme' });
+    const contact = await ctx.conn.sobject('Contact').create({ LastName: 'Linked', AccountId: account.id });
+    const membership = await ctx.conn.sobject('Clerk_Membership__c').create({
       Contact__c: contact.id,
       Account__c: account.id,
       Role__c: 'org:admin',
       Clerk_Membership_Id__c: 'orgmem_1',
     });
     expect(membership.success).toBe(true);
-    expect(sf.service.records('Clerk_Membership__c')).toEqual([
+    expect(ctx.sf.service.records('Clerk_Membership__c')).toEqual([
       expect.objectContaining({ Name: 'CM-000001', Contact__c: contact.id, Account__c: account.id }),
     ]);
     const wrongType = await rejectionOf(
-      conn.sobject('Clerk_Membership__c').create({ Contact__c: account.id }),
+      ctx.conn.sobject('Clerk_Membership__c').create({ Contact__c: account.id }),
     );
     expect(wrongType.errorCode).toBe('FIELD_INTEGRITY_EXCEPTION');
 
-    await conn.sobject('Account').destroy(account.id!);
+    await ctx.conn.sobject('Account').destroy(account.id!);
     // Deleting an Account takes its Contacts with it; a plain lookup to it is cleared.
-    expect(sf.service.records('Contact')).toEqual([]);
-    expect(sf.service.records('Clerk_Membership__c')).toEqual([
+    expect(ctx.sf.service.records('Contact')).toEqual([]);
+    expect(ctx.sf.service.records('Clerk_Membership__c')).toEqual([
       expect.objectContaining({ Account__c: null, Contact__c: null }),
     ]);
     const deleted = await rejectionOf(
-      conn.sobject('Contact').create({ LastName: 'Late', AccountId: account.id }),
+      ctx.conn.sobject('Contact').create({ LastName: 'Late', AccountId: account.id }),
     );
     expect(deleted.errorCode).toBe('ENTITY_IS_DELETED');
   });
 
   it('sets a lookup through the parent External ID', async () => {
-    const account = await conn.sobject('Account').create({ Name: 'Acme', Clerk_Organization_Id__c: 'org_9' });
-    await conn
+    const account = await ctx.conn
+      .sobject('Account')
+      .create({ Name: 'Acme', Clerk_Organization_Id__c: 'org_9' });
+    await ctx.conn
       .sobject('Contact')
       .upsert(
         { Clerk_User_Id__c: 'user_9', LastName: 'Ref', Account: { Clerk_Organization_Id__c: 'org_9' } },
         'Clerk_User_Id__c',
       );
-    expect(sf.service.records('Contact')).toEqual([expect.objectContaining({ AccountId: account.id })]);
+    expect(ctx.sf.service.records('Contact')).toEqual([expect.objectContaining({ AccountId: account.id })]);
   });
 
   it('accepts any undeclared __c field in non-strict mode and stores it as sent', async () => {
-    const { id } = await conn.sobject('Contact').create({
+    const { id } = await ctx.conn.sobject('Contact').create({
       LastName: 'Extra',
       Welcome_Email_Sent__c: true,
       Clerk_Last_Applied_At__c: '2025-01-01T00:00:00.000Z',
     });
-    const found = await conn.sobject('Contact').retrieve(id!);
+    const found = await ctx.conn.sobject('Contact').retrieve(id!);
     expect(found).toEqual(
       expect.objectContaining({
         Welcome_Email_Sent__c: true,
@@ -245,8 +238,8 @@ describe('Salesforce sandbox: records, upsert and validation', () => {
   });
 
   it('describes objects with their fields for find() without a field list', async () => {
-    await conn.sobject('Account').create({ Name: 'Described', Clerk_Slug__c: 'described' });
-    const describe = await conn.sobject('Contact').describe();
+    await ctx.conn.sobject('Account').create({ Name: 'Described', Clerk_Slug__c: 'described' });
+    const describe = await ctx.conn.sobject('Contact').describe();
     const names = describe.fields.map((f) => f.name);
     expect(names).toEqual(expect.arrayContaining(['Id', 'LastName', 'AccountId', 'Clerk_User_Id__c']));
     expect(describe.fields.find((f) => f.name === 'Clerk_User_Id__c')).toEqual(
@@ -258,9 +251,9 @@ describe('Salesforce sandbox: records, upsert and validation', () => {
         length: 255,
       }),
     );
-    const accounts = await conn.sobject('Account').find({ Clerk_Slug__c: 'described' });
+    const accounts = await ctx.conn.sobject('Account').find({ Clerk_Slug__c: 'described' });
     expect(accounts).toEqual([expect.objectContaining({ Name: 'Described', Clerk_Status__c: null })]);
-    const global = await conn.describeGlobal();
+    const global = await ctx.conn.describeGlobal();
     expect(global.sobjects.map((s) => s.name)).toEqual(
       expect.arrayContaining(['Account', 'Contact', 'Clerk_Membership__c']),
     );
@@ -269,13 +262,13 @@ describe('Salesforce sandbox: records, upsert and validation', () => {
 
 describe('Salesforce sandbox: External IDs honour caseSensitive', () => {
   const contactsByUserId = () =>
-    sf.service
+    ctx.sf.service
       .records('Contact')
       .map((c) => [c.Clerk_User_Id__c, c.LastName])
       .sort();
 
   it('case-sensitive (as setup creates them): ids differing in case are two records; upsert matches exactly', async () => {
-    const contacts = conn.sobject('Contact');
+    const contacts = ctx.conn.sobject('Contact');
     await contacts.create({ LastName: 'Mixed', Clerk_User_Id__c: 'user_Abc' });
     expect((await contacts.create({ LastName: 'Lower', Clerk_User_Id__c: 'user_abc' })).success).toBe(true);
 
@@ -291,26 +284,28 @@ describe('Salesforce sandbox: External IDs honour caseSensitive', () => {
       ['user_Abc', 'Mixed'],
       ['user_abc', 'Lower'],
     ]);
-    expect(sf.service.records('Contact').find((c) => c.Title === 'Exact')?.Clerk_User_Id__c).toBe('user_Abc');
+    expect(ctx.sf.service.records('Contact').find((c) => c.Title === 'Exact')?.Clerk_User_Id__c).toBe(
+      'user_Abc',
+    );
 
-    const byExternalId = await conn.request<{ LastName: string }>(
+    const byExternalId = await ctx.conn.request<{ LastName: string }>(
       '/sobjects/Contact/Clerk_User_Id__c/user_abc',
     );
     expect(byExternalId.LastName).toBe('Lower');
 
     // Relationship by External ID matches exactly too.
-    const [acme] = sf.service.insert('Account', [{ Name: 'Acme', Clerk_Organization_Id__c: 'org_Acme' }]);
-    sf.service.insert('Account', [{ Name: 'acme', Clerk_Organization_Id__c: 'org_acme' }]);
+    const [acme] = ctx.sf.service.insert('Account', [{ Name: 'Acme', Clerk_Organization_Id__c: 'org_Acme' }]);
+    ctx.sf.service.insert('Account', [{ Name: 'acme', Clerk_Organization_Id__c: 'org_acme' }]);
     await contacts.update({ Id: exact.id!, Account: { Clerk_Organization_Id__c: 'org_Acme' } });
-    expect(sf.service.records('Contact').find((c) => c.Id === exact.id)?.AccountId).toBe(acme);
+    expect(ctx.sf.service.records('Contact').find((c) => c.Id === exact.id)?.AccountId).toBe(acme);
 
     // SOQL `=` stays case-insensitive, as in Salesforce, whatever the field's flag.
-    const soql = await conn.query("SELECT Id FROM Contact WHERE Clerk_User_Id__c = 'user_abc'");
+    const soql = await ctx.conn.query("SELECT Id FROM Contact WHERE Clerk_User_Id__c = 'user_abc'");
     expect(soql.totalSize).toBe(3);
   });
 
   it('case-insensitive unique: `user_Abc` and `user_abc` are duplicates, and an upsert of one matches the other', async () => {
-    await conn.metadata.upsert('CustomField', {
+    await ctx.conn.metadata.upsert('CustomField', {
       fullName: 'Contact.Clerk_User_Id__c',
       label: 'Clerk User Id',
       type: 'Text',
@@ -319,7 +314,7 @@ describe('Salesforce sandbox: External IDs honour caseSensitive', () => {
       unique: true,
       caseSensitive: false,
     });
-    const contacts = conn.sobject('Contact');
+    const contacts = ctx.conn.sobject('Contact');
     const { id } = await contacts.create({ LastName: 'Mixed', Clerk_User_Id__c: 'user_Abc' });
     const duplicate = await rejectionOf(contacts.create({ LastName: 'Lower', Clerk_User_Id__c: 'user_abc' }));
     expect(duplicate.errorCode).toBe('DUPLICATE_VALUE');
@@ -339,7 +334,7 @@ describe('Salesforce sandbox: External IDs honour caseSensitive', () => {
   });
 
   it('a non-unique External ID matches exactly, whatever caseSensitive says', async () => {
-    await conn.metadata.create('CustomField', {
+    await ctx.conn.metadata.create('CustomField', {
       fullName: 'Contact.Legacy_Id__c',
       label: 'Legacy Id',
       type: 'Text',
@@ -347,16 +342,18 @@ describe('Salesforce sandbox: External IDs honour caseSensitive', () => {
       externalId: true,
       caseSensitive: false,
     });
-    await conn.sobject('Contact').create({ LastName: 'Upper', Legacy_Id__c: 'L1' });
-    const lower = await conn
+    await ctx.conn.sobject('Contact').create({ LastName: 'Upper', Legacy_Id__c: 'L1' });
+    const lower = await ctx.conn
       .sobject('Contact')
       .upsert({ Legacy_Id__c: 'l1', LastName: 'Lower' }, 'Legacy_Id__c');
     expect(lower.created).toBe(true);
-    const upper = await conn
+    const upper = await ctx.conn
       .sobject('Contact')
       .upsert({ Legacy_Id__c: 'L1', Title: 'Matched' }, 'Legacy_Id__c');
     expect(upper.created).toBe(false);
-    expect(sf.service.records('Contact').map((c) => [c.Legacy_Id__c, c.LastName, c.Title ?? null])).toEqual([
+    expect(
+      ctx.sf.service.records('Contact').map((c) => [c.Legacy_Id__c, c.LastName, c.Title ?? null]),
+    ).toEqual([
       ['L1', 'Upper', 'Matched'],
       ['l1', 'Lower', null],
     ]);

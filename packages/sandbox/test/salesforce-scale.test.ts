@@ -1,20 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import type { Connection } from 'jsforce';
-import { startSalesforce, type SalesforceHarness } from './salesforce-harness';
+import { useSalesforce } from './salesforce-harness';
 
 // Thousands of records: seeding them without HTTP, querying them through indexes, and paging at 2,000 rows.
 
-let sf: SalesforceHarness;
-let conn: Connection;
-
-beforeAll(async () => {
-  sf = await startSalesforce();
-});
-afterAll(() => sf.close());
-beforeEach(async () => {
-  sf.service.reset();
-  conn = await sf.connect();
-});
+const ctx = useSalesforce();
 
 interface CompositeResult {
   compositeResponse: { body: unknown; httpStatusCode: number; referenceId: string }[];
@@ -22,11 +11,11 @@ interface CompositeResult {
 
 /** 50 Accounts, 5,000 Contacts spread over them, 5,000 memberships (one per Contact, in another Account). */
 function seed(): { accounts: string[]; contacts: string[]; memberships: string[] } {
-  const accounts = sf.service.insert(
+  const accounts = ctx.sf.service.insert(
     'Account',
     Array.from({ length: 50 }, (_, n) => ({ Name: `Account ${n}`, Clerk_Organization_Id__c: `org_${n}` })),
   );
-  const contacts = sf.service.insert(
+  const contacts = ctx.sf.service.insert(
     'Contact',
     Array.from({ length: 5_000 }, (_, n) => ({
       LastName: `Person ${n}`,
@@ -34,7 +23,7 @@ function seed(): { accounts: string[]; contacts: string[]; memberships: string[]
       AccountId: accounts[n % 50],
     })),
   );
-  const memberships = sf.service.insert(
+  const memberships = ctx.sf.service.insert(
     'Clerk_Membership__c',
     Array.from({ length: 5_000 }, (_, n) => ({
       Clerk_Membership_Id__c: `orgmem_${n}`,
@@ -52,7 +41,7 @@ async function timed(soql: string): Promise<{ ms: number; totalSize: number }> {
   let totalSize = 0;
   for (let n = 0; n < 3; n++) {
     const started = performance.now();
-    totalSize = (await conn.query(soql)).totalSize;
+    totalSize = (await ctx.conn.query(soql)).totalSize;
     best = Math.min(best, performance.now() - started);
   }
   return { ms: best, totalSize };
@@ -66,8 +55,8 @@ describe('Salesforce sandbox: seeding thousands of records', () => {
     expect([accounts.length, contacts.length, memberships.length]).toEqual([50, 5_000, 5_000]);
     expect(contacts[0]).toMatch(/^003\w{15}$/);
     expect(ms).toBeLessThan(5_000); // ~0.4 s on a shared 2-core machine
-    expect(sf.service.apiUsage().used).toBe(0);
-    expect(sf.service.records('Clerk_Membership__c')[4_999]).toMatchObject({
+    expect(ctx.sf.service.apiUsage().used).toBe(0);
+    expect(ctx.sf.service.records('Clerk_Membership__c')[4_999]).toMatchObject({
       Clerk_Membership_Id__c: 'orgmem_4999',
       Contact__c: contacts[4_999],
       Name: 'CM-005000',
@@ -75,10 +64,10 @@ describe('Salesforce sandbox: seeding thousands of records', () => {
   });
 
   it('is all or nothing: one invalid record throws its Salesforce error and none stay', () => {
-    sf.service.insert('Contact', [{ LastName: 'Taken', Clerk_User_Id__c: 'user_taken' }]);
+    ctx.sf.service.insert('Contact', [{ LastName: 'Taken', Clerk_User_Id__c: 'user_taken' }]);
     let error: unknown;
     try {
-      sf.service.insert('Contact', [
+      ctx.sf.service.insert('Contact', [
         { LastName: 'Fine', Clerk_User_Id__c: 'user_fine' },
         { LastName: 'Clash', Clerk_User_Id__c: 'user_taken' },
       ]);
@@ -86,17 +75,17 @@ describe('Salesforce sandbox: seeding thousands of records', () => {
       error = err;
     }
     expect(error).toMatchObject({ errorCode: 'DUPLICATE_VALUE' });
-    expect(sf.service.records('Contact').map((c) => c.LastName)).toEqual(['Taken']);
-    expect(() => sf.service.insert('Nothing__c', [{}])).toThrow(/not supported/);
+    expect(ctx.sf.service.records('Contact').map((c) => c.LastName)).toEqual(['Taken']);
+    expect(() => ctx.sf.service.insert('Nothing__c', [{}])).toThrow(/not supported/);
   });
 
   it('is a control action too', () => {
-    const ids = sf.service.control.insert({ type: 'Account', records: [{ Name: 'Via control' }] });
+    const ids = ctx.sf.service.control.insert({ type: 'Account', records: [{ Name: 'Via control' }] });
     expect(ids).toEqual({ ids: [expect.stringMatching(/^001/)] });
-    expect(() => sf.service.control.insert({ type: 'Account', records: [{}] })).toThrow(
+    expect(() => ctx.sf.service.control.insert({ type: 'Account', records: [{}] })).toThrow(
       /^insert: REQUIRED_FIELD_MISSING: Required fields are missing: \[Name\]$/,
     );
-    expect(() => sf.service.control.insert({ records: [] })).toThrow(/insert needs/);
+    expect(() => ctx.sf.service.control.insert({ records: [] })).toThrow(/insert needs/);
   });
 });
 
@@ -129,22 +118,22 @@ describe('Salesforce sandbox: queries over 10,000 rows use indexes', () => {
 
 describe('Salesforce sandbox: query pages of 2,000 rows', () => {
   beforeEach(() => {
-    sf.service.insert(
+    ctx.sf.service.insert(
       'Contact',
       Array.from({ length: 2_100 }, (_, n) => ({ LastName: `Paged ${String(n).padStart(4, '0')}` })),
     );
   });
 
   it('pages a top-level query: done:false with nextRecordsUrl, then the rest', async () => {
-    const first = await conn.query('SELECT Id, LastName FROM Contact ORDER BY LastName');
+    const first = await ctx.conn.query('SELECT Id, LastName FROM Contact ORDER BY LastName');
     expect([first.totalSize, first.done, first.records.length]).toEqual([2_100, false, 2_000]);
-    const rest = await conn.queryMore(first.nextRecordsUrl!);
+    const rest = await ctx.conn.queryMore(first.nextRecordsUrl!);
     expect([rest.done, rest.records.length, rest.nextRecordsUrl]).toEqual([true, 100, undefined]);
     expect(rest.records[99]).toMatchObject({ LastName: 'Paged 2099' });
   });
 
   it('pages a Composite query subrequest the same way; its nextRecordsUrl is fetched with a GET', async () => {
-    const result = await conn.requestPost<CompositeResult>('/composite', {
+    const result = await ctx.conn.requestPost<CompositeResult>('/composite', {
       compositeRequest: [
         {
           method: 'GET',
@@ -164,7 +153,9 @@ describe('Salesforce sandbox: query pages of 2,000 rows', () => {
     expect([page.totalSize, page.done, page.records.length]).toEqual([2_100, false, 2_000]);
     expect(page.nextRecordsUrl).toMatch(/^\/services\/data\/v62\.0\/query\/01g\w+-2000$/);
 
-    const rest = await conn.request<{ done: boolean; records: { LastName: string }[] }>(page.nextRecordsUrl);
+    const rest = await ctx.conn.request<{ done: boolean; records: { LastName: string }[] }>(
+      page.nextRecordsUrl,
+    );
     expect([rest.done, rest.records.length]).toEqual([true, 100]);
     expect(rest.records[0]!.LastName).toBe('Paged 2000');
   });

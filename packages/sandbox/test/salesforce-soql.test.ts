@@ -1,20 +1,14 @@
-import type { Connection } from 'jsforce';
-import { rejectionOf, startSalesforce, type SalesforceHarness } from './salesforce-harness';
+import { rejectionOf, useSalesforce } from './salesforce-harness';
 
-let sf: SalesforceHarness;
-let conn: Connection;
+const ctx = useSalesforce();
+
 let acmeId: string;
 
-beforeAll(async () => {
-  sf = await startSalesforce();
-});
-afterAll(() => sf.close());
 beforeEach(async () => {
-  sf.service.reset();
-  conn = await sf.connect();
-  acmeId = (await conn.sobject('Account').create({ Name: 'Acme', Clerk_Organization_Id__c: 'org_acme' })).id!;
+  acmeId = (await ctx.conn.sobject('Account').create({ Name: 'Acme', Clerk_Organization_Id__c: 'org_acme' }))
+    .id!;
   const globexId = (
-    await conn.sobject('Account').create({ Name: 'Globex', Clerk_Organization_Id__c: 'org_globex' })
+    await ctx.conn.sobject('Account').create({ Name: 'Globex', Clerk_Organization_Id__c: 'org_globex' })
   ).id!;
   const people = [
     {
@@ -27,8 +21,8 @@ beforeEach(async () => {
     { LastName: 'Hopper', FirstName: 'Grace', Clerk_User_Id__c: 'user_grace', AccountId: globexId },
     { LastName: "O'Brien", Clerk_User_Id__c: 'user_ob', Clerk_Status__c: 'Deleted' },
   ];
-  const results = await conn.sobject('Contact').create(people);
-  await conn.sobject('Clerk_Membership__c').create([
+  const results = await ctx.conn.sobject('Contact').create(people);
+  await ctx.conn.sobject('Clerk_Membership__c').create([
     { Clerk_Membership_Id__c: 'mem_1', Contact__c: results[0]!.id, Account__c: acmeId, Role__c: 'org:admin' },
     {
       Clerk_Membership_Id__c: 'mem_2',
@@ -47,7 +41,7 @@ beforeEach(async () => {
 
 describe('Salesforce sandbox: SOQL', () => {
   it('selects parent fields through relationships, with attributes on every level', async () => {
-    const result = await conn.query(
+    const result = await ctx.conn.query(
       "SELECT Id, Role__c, Contact__r.Clerk_User_Id__c, Account__r.Clerk_Organization_Id__c FROM Clerk_Membership__c WHERE Contact__r.Clerk_User_Id__c = 'USER_GRACE' ORDER BY Account__r.Name DESC",
     );
     expect(result.totalSize).toBe(2);
@@ -76,14 +70,15 @@ describe('Salesforce sandbox: SOQL', () => {
   });
 
   it('returns null for a relationship with no parent', async () => {
-    const [ob] = (await conn.query("SELECT Account.Name FROM Contact WHERE LastName = 'O\\'Brien'")).records;
+    const [ob] = (await ctx.conn.query("SELECT Account.Name FROM Contact WHERE LastName = 'O\\'Brien'"))
+      .records;
     expect(ob).toEqual({ attributes: expect.any(Object), Account: null });
   });
 
   it('filters with IN, NOT IN, LIKE, NOT, OR and null comparisons', async () => {
     const names = async (where: string): Promise<string[]> =>
       (
-        await conn.query<{ LastName: string }>(
+        await ctx.conn.query<{ LastName: string }>(
           `SELECT LastName FROM Contact WHERE ${where} ORDER BY LastName`,
         )
       ).records.map((r) => r.LastName);
@@ -100,7 +95,7 @@ describe('Salesforce sandbox: SOQL', () => {
   });
 
   it('finds with jsforce conditions, sort, limit and offset', async () => {
-    const contacts = await conn
+    const contacts = await ctx.conn
       .sobject('Contact')
       .find({ Clerk_User_Id__c: { $in: ['user_ada', 'user_grace', 'user_ob'] } }, ['LastName'], {
         sort: { LastName: -1 },
@@ -108,13 +103,13 @@ describe('Salesforce sandbox: SOQL', () => {
         offset: 1,
       });
     expect(contacts.map((c) => c.LastName)).toEqual(['Lovelace', 'Hopper']);
-    expect(await conn.sobject('Clerk_Membership__c').count({ Account__c: acmeId })).toBe(2);
+    expect(await ctx.conn.sobject('Clerk_Membership__c').count({ Account__c: acmeId })).toBe(2);
   });
 
   it('orders nulls first ascending and last descending unless told', async () => {
     const order = async (clause: string): Promise<(string | null)[]> =>
       (
-        await conn.query<{ Email: string | null }>(`SELECT Email FROM Contact ORDER BY ${clause}`)
+        await ctx.conn.query<{ Email: string | null }>(`SELECT Email FROM Contact ORDER BY ${clause}`)
       ).records.map((r) => r.Email);
     expect((await order('Email ASC'))[0]).toBeNull();
     expect((await order('Email DESC'))[2]).toBeNull();
@@ -122,23 +117,25 @@ describe('Salesforce sandbox: SOQL', () => {
   });
 
   it('pages through nextRecordsUrl and autoFetch, honouring Sforce-Query-Options batchSize', async () => {
-    await conn.sobject('Contact').create(
+    await ctx.conn.sobject('Contact').create(
       Array.from({ length: 200 }, (_, n) => ({ LastName: `Bulk ${n}` })),
       { allowRecursive: true },
     );
-    await conn.sobject('Contact').create(Array.from({ length: 150 }, (_, n) => ({ LastName: `More ${n}` })));
-    const first = await conn.query('SELECT Id FROM Contact', {
+    await ctx.conn
+      .sobject('Contact')
+      .create(Array.from({ length: 150 }, (_, n) => ({ LastName: `More ${n}` })));
+    const first = await ctx.conn.query('SELECT Id FROM Contact', {
       headers: { 'Sforce-Query-Options': 'batchSize=200' },
     });
     expect(first.totalSize).toBe(353);
     expect(first.records).toHaveLength(200);
     expect(first.done).toBe(false);
     expect(first.nextRecordsUrl).toMatch(/\/services\/data\/v62\.0\/query\/01g\w+-200$/); // jsforce prefixes the instance URL
-    const rest = await conn.queryMore(first.nextRecordsUrl!);
+    const rest = await ctx.conn.queryMore(first.nextRecordsUrl!);
     expect(rest.records).toHaveLength(153);
     expect(rest.done).toBe(true);
 
-    const all = await conn
+    const all = await ctx.conn
       .query('SELECT Id FROM Contact', {
         autoFetch: true,
         headers: { 'Sforce-Query-Options': 'batchSize=200' },
@@ -149,10 +146,10 @@ describe('Salesforce sandbox: SOQL', () => {
   });
 
   it('counts with COUNT() and sees deleted rows only through queryAll', async () => {
-    const [ada] = await conn.sobject('Contact').find({ Clerk_User_Id__c: 'user_ada' }, ['Id']);
-    await conn.sobject('Contact').destroy(ada!.Id);
-    expect((await conn.query('SELECT COUNT() FROM Contact')).totalSize).toBe(2);
-    const all = await conn.query('SELECT Id, IsDeleted FROM Contact WHERE IsDeleted = true', {
+    const [ada] = await ctx.conn.sobject('Contact').find({ Clerk_User_Id__c: 'user_ada' }, ['Id']);
+    await ctx.conn.sobject('Contact').destroy(ada!.Id);
+    expect((await ctx.conn.query('SELECT COUNT() FROM Contact')).totalSize).toBe(2);
+    const all = await ctx.conn.query('SELECT Id, IsDeleted FROM Contact WHERE IsDeleted = true', {
       scanAll: true,
     });
     expect(all.records).toEqual([expect.objectContaining({ Id: ada!.Id, IsDeleted: true })]);
@@ -175,17 +172,17 @@ describe('Salesforce sandbox: SOQL', () => {
     ],
     ['SELECT Bogus__r.Name FROM Contact', 'INVALID_FIELD', "Didn't understand relationship 'Bogus__r'"],
   ])('rejects %s with %s', async (soql, code, message) => {
-    const err = await rejectionOf(conn.query(soql));
+    const err = await rejectionOf(ctx.conn.query(soql));
     expect(err.errorCode).toBe(code);
     expect(err.message).toContain(message);
     expect(err.message).toContain('ERROR at Row:1:Column:');
   });
 
   it('unescapes string literals and escapes LIKE wildcards', async () => {
-    await conn.sobject('Account').create({ Name: '100% Pure_Co' });
-    const exact = await conn.query("SELECT Name FROM Account WHERE Name LIKE '100\\% Pure\\_Co'");
+    await ctx.conn.sobject('Account').create({ Name: '100% Pure_Co' });
+    const exact = await ctx.conn.query("SELECT Name FROM Account WHERE Name LIKE '100\\% Pure\\_Co'");
     expect(exact.records).toEqual([expect.objectContaining({ Name: '100% Pure_Co' })]);
-    const err = await rejectionOf(conn.query("SELECT Name FROM Account WHERE Name = 'a\\qb'"));
+    const err = await rejectionOf(ctx.conn.query("SELECT Name FROM Account WHERE Name = 'a\\qb'"));
     expect(err.errorCode).toBe('MALFORMED_QUERY');
   });
 });
